@@ -1,0 +1,8 @@
+/* commands.h - the entry point of each command (one file each: cmd_NAME.c). */
+#ifndef COMMANDS_H
+#define COMMANDS_H
+
+int cmd_inspect(int argc, char **argv);
+int cmd_fmt(int argc, char **argv);
+
+#endif

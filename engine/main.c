@@ -1,0 +1,72 @@
+/*
+ * main.c - `clearinghouse <command> [options]`: finds the command and runs it.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+
+#ifndef CH_VERSION
+#define CH_VERSION "0.1.0"
+#endif
+
+const cli_command cli_commands[] = {
+    {"inspect", cmd_inspect, "list the interchanges, groups and transaction sets of X12 files"},
+    {"fmt", cmd_fmt, "print an X12 file one segment per line, optionally with other delimiters"},
+    {NULL, NULL, NULL},
+};
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "clearinghouse %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'clearinghouse %s --help'.\n", cmd);
+    return EXIT_TROUBLE;
+}
+
+int cli_interactive(void)
+{
+    const char *ci = getenv("CI");
+    return isatty(STDERR_FILENO) && !(ci && *ci);
+}
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "usage: clearinghouse <command> [options]\n\n"
+                "A HIPAA X12 5010 claims clearinghouse engine.\n\ncommands:\n");
+    for (const cli_command *c = cli_commands; c->name; c++)
+        fprintf(fp, "  %-10s %s\n", c->name, c->summary);
+    fprintf(fp, "\n'clearinghouse <command> --help' describes a command.\n"
+                "Exit status: 0 ok, 1 problems found, 2 usage or I/O error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    umask(077); /* everything the engine creates is private: 0600 / 0700 */
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_TROUBLE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("clearinghouse %s\n", CH_VERSION);
+        return EXIT_OK;
+    }
+    for (const cli_command *c = cli_commands; c->name; c++)
+        if (!strcmp(argv[1], c->name))
+            return c->fn(argc - 1, argv + 1);
+    fprintf(stderr, "clearinghouse: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return EXIT_TROUBLE;
+}

@@ -1,0 +1,803 @@
+/*
+ * x12_reader.c - the streaming X12 tokenizer (see x12_reader.h).
+ *
+ * The reader keeps one buffer.  buf[start..end) holds bytes not yet
+ * consumed; base is the stream offset of buf[0].  When a segment runs past
+ * `end`, the unconsumed tail is moved to the front and the buffer refilled,
+ * so a segment is always contiguous and the views handed out are zero-copy.
+ * In memory mode buf is the caller's memory and nothing is ever read.
+ */
+#include "x12_reader.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum state { S_SEEK_ISA, S_IN_ISA, S_DONE, S_FAILED };
+
+struct x12_reader {
+    int fd;          /* -1 in memory mode */
+    char *own;       /* our buffer (fd mode) */
+    const char *buf; /* bytes: own, or the caller's memory */
+    size_t cap, start, end;
+    uint64_t base;   /* stream offset of buf[0] */
+    int eof;
+    size_t max_segment;
+    enum state state;
+    int seen_isa;    /* an ISA was found in this stream */
+    int leave;       /* envelope to close before the next segment: 'S','G','I' */
+    x12_delims d;
+    x12_pos pos;
+    uint32_t elem_end[X12_MAX_ELEMENTS + 1];
+    x12_diag_fn on_diag;
+    void *diag_ctx;
+    unsigned nwarn, nerr;
+    ch_error err;
+    char name[256];
+};
+
+/* ---- diagnostics --------------------------------------------------------- */
+
+static void report(x12_reader *r, x12_severity sev, const char *code,
+                   const char *tag, const char *ta1, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static void report(x12_reader *r, x12_severity sev, const char *code,
+                   const char *tag, const char *ta1, const char *fmt, ...)
+{
+    x12_diag d;
+    x12_diag_init(&d, r->name, &r->pos, sev, 1, code);
+    if (tag)
+        snprintf(d.tag, sizeof d.tag, "%s", tag);
+    if (ta1)
+        snprintf(d.ta1, sizeof d.ta1, "%s", ta1);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d.msg, sizeof d.msg, fmt, ap);
+    va_end(ap);
+    if (sev == X12_SEV_WARNING)
+        r->nwarn++;
+    else
+        r->nerr++;
+    if (r->on_diag)
+        r->on_diag(r->diag_ctx, &d);
+}
+
+/* A problem reading cannot get past: report it, remember it, stop. */
+static int fail(x12_reader *r, ch_code code, const char *dcode, const char *ta1,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int fail(x12_reader *r, ch_code code, const char *dcode, const char *ta1,
+                const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    report(r, X12_SEV_FATAL, dcode, NULL, ta1, "%s", msg);
+    ch_error_set(&r->err, code, "%s: byte %llu: %s", r->name,
+                 (unsigned long long)r->pos.offset, msg);
+    r->state = S_FAILED;
+    return X12_FAIL;
+}
+
+/* ---- buffer -------------------------------------------------------------- */
+
+/*
+ * Make at least `need` bytes available from r->start, reading more if the
+ * stream has them.  Returns the number available (may be less at EOF), or
+ * (size_t)-1 on a read error (already reported).
+ */
+static size_t fill(x12_reader *r, size_t need)
+{
+    while (r->end - r->start < need && !r->eof) {
+        char *b = r->own;
+        if (r->start > 0) {
+            memmove(b, b + r->start, r->end - r->start);
+            r->base += r->start;
+            r->end -= r->start;
+            r->start = 0;
+        }
+        if (r->end == r->cap)
+            break; /* full: the caller decides whether that is too long */
+        ssize_t n = read(r->fd, b + r->end, r->cap - r->end);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            fail(r, CH_ERR_IO, "io.read", NULL, "read error: %s", strerror(errno));
+            return (size_t)-1;
+        }
+        if (n == 0)
+            r->eof = 1;
+        r->end += (size_t)n;
+    }
+    return r->end - r->start;
+}
+
+static int is_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static int is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+/* Skip whitespace between segments.  Returns 0 at end of input, -1 on error. */
+static int skip_space(x12_reader *r)
+{
+    for (;;) {
+        while (r->start < r->end && is_space((unsigned char)r->buf[r->start]))
+            r->start++;
+        if (r->start < r->end)
+            return 1;
+        size_t n = fill(r, 1);
+        if (n == (size_t)-1)
+            return -1;
+        if (n == 0)
+            return 0;
+    }
+}
+
+/* ---- ISA ----------------------------------------------------------------- */
+
+/* The fixed widths of ISA01..ISA16 (5010 and 4010 alike). */
+static const unsigned char isa_width[17] = {0, 2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1};
+/* TA105 note code to send when an ISA field has the wrong width. */
+static const char *const isa_ta1[17] = {
+    NULL, "010", "011", "012", "013", "005", "006", "007", "008",
+    "014", "015", "016", "017", "018", "019", "020", "027"};
+
+static int is_isa_start(const char *p, size_t avail)
+{
+    return avail >= 4 && p[0] == 'I' && p[1] == 'S' && p[2] == 'A' && !is_alnum((unsigned char)p[3]) &&
+           !is_space((unsigned char)p[3]);
+}
+
+static const char *delim_name(char c, char *buf, size_t size)
+{
+    if (c == '\n')
+        return "LF";
+    if (c == '\r')
+        return "CR";
+    if ((unsigned char)c < 0x20 || (unsigned char)c >= 0x7f)
+        snprintf(buf, size, "0x%02X", (unsigned char)c);
+    else
+        snprintf(buf, size, "'%c'", c);
+    return buf;
+}
+
+/*
+ * Read the delimiters of the ISA at r->start.  The ISA is meant to be 106
+ * bytes with every field at a fixed column; when it is not, but its sixteen
+ * element separators can still be found, the delimiters are taken from there
+ * and the bad widths reported (real payers send such files).
+ */
+static int read_isa(x12_reader *r)
+{
+    size_t avail = fill(r, 512);
+    if (avail == (size_t)-1)
+        return X12_FAIL;
+    const char *p = r->buf + r->start;
+    /* diagnostics about this ISA carry the position it is about to get */
+    r->pos.offset = r->base + r->start;
+    r->pos.seg_no++;
+    r->pos.seg_in_isa = 1;
+    r->pos.seg_in_st = 0;
+    if (avail < 4)
+        return fail(r, CH_ERR_SYNTAX, "isa.short", "023", "ISA is cut short: the file ends after %zu bytes", avail);
+
+    char es = p[3], b1[8], b2[8];
+    /* Find the sixteen element separators. */
+    size_t sep[17] = {0};
+    unsigned nsep = 0;
+    size_t limit = avail < 512 ? avail : 512;
+    for (size_t i = 3; i < limit && nsep < 16; i++)
+        if (p[i] == es)
+            sep[++nsep] = i;
+    if (nsep < 16)
+        return fail(r, CH_ERR_SYNTAX, "isa.malformed", "022",
+                    "malformed ISA: found %u of its 16 element separators %s", nsep,
+                    delim_name(es, b1, sizeof b1));
+    size_t isa16 = sep[16] + 1;
+    if (isa16 + 1 >= avail)
+        return fail(r, CH_ERR_SYNTAX, "isa.short", "023", "ISA is cut short before its segment terminator");
+    char comp = p[isa16], term = p[isa16 + 1];
+
+    /* Field widths: a fixed ISA is 106 bytes. */
+    int fixed = (isa16 == 104);
+    for (unsigned f = 1; f <= 16 && fixed; f++) {
+        size_t w = (f < 16 ? sep[f + 1] : isa16 + 1) - sep[f] - 1;
+        if (w != isa_width[f])
+            fixed = 0;
+    }
+    if (!fixed) {
+        for (unsigned f = 1; f <= 16; f++) {
+            size_t w = (f < 16 ? sep[f + 1] : isa16 + 1) - sep[f] - 1;
+            if (w != isa_width[f]) {
+                x12_diag d;
+                x12_diag_init(&d, r->name, &r->pos, X12_SEV_ERROR, 1, "isa.width");
+                memcpy(d.tag, "ISA", 4);
+                d.elem = (int)f;
+                snprintf(d.ta1, sizeof d.ta1, "%s", isa_ta1[f]);
+                snprintf(d.ik4, sizeof d.ik4, "%s", w < isa_width[f] ? "4" : "5");
+                x12_diag_msg(&d, "ISA%02u is %zu characters wide; the ISA is fixed-width", f, w);
+                x12_diag_expected(&d, "exactly %u characters (an ISA is 106 bytes)", isa_width[f]);
+                r->nerr++;
+                if (r->on_diag)
+                    r->on_diag(r->diag_ctx, &d);
+            }
+        }
+    }
+
+    if (is_alnum((unsigned char)es) || is_space((unsigned char)es))
+        return fail(r, CH_ERR_SYNTAX, "delim.element", "026",
+                    "element separator %s is a letter, digit or space", delim_name(es, b1, sizeof b1));
+    if (is_alnum((unsigned char)comp) || is_space((unsigned char)comp))
+        return fail(r, CH_ERR_SYNTAX, "delim.component", "027",
+                    "component separator (ISA16) %s is a letter, digit or space", delim_name(comp, b1, sizeof b1));
+    if (is_alnum((unsigned char)term) || term == ' ')
+        return fail(r, CH_ERR_SYNTAX, "delim.segment", "004",
+                    "segment terminator %s is a letter, digit or space", delim_name(term, b1, sizeof b1));
+    if (comp == es || term == es || term == comp)
+        return fail(r, CH_ERR_SYNTAX, "delim.same", "026",
+                    "delimiters must differ: element %s, component %s, segment %s",
+                    delim_name(es, b1, sizeof b1), delim_name(comp, b2, sizeof b2),
+                    delim_name(term, (char[8]){0}, 8));
+
+    /* ISA11: the repetition separator from 00501 on; 'U' before. */
+    char rep = p[sep[11] + 1];
+    size_t w11 = sep[12] - sep[11] - 1;
+    char ver[6] = {0};
+    size_t w12 = sep[13] - sep[12] - 1;
+    memcpy(ver, p + sep[12] + 1, w12 < 5 ? w12 : 5);
+    if (w11 != 1 || is_alnum((unsigned char)rep) || is_space((unsigned char)rep) || rep == es ||
+        rep == comp || rep == term) {
+        if (strcmp(ver, "00501") >= 0 && w11 == 1) {
+            x12_diag d;
+            x12_diag_init(&d, r->name, &r->pos, X12_SEV_WARNING, 1, "delim.repetition");
+            memcpy(d.tag, "ISA", 4);
+            d.elem = 11;
+            x12_diag_found(&d, &rep, 1);
+            x12_diag_msg(&d, "ISA11 is not usable as a repetition separator in version %s; "
+                             "the interchange is read without repetitions", ver);
+            x12_diag_expected(&d, "a special character distinct from the other delimiters");
+            r->nwarn++;
+            if (r->on_diag)
+                r->on_diag(r->diag_ctx, &d);
+        }
+        rep = '\0';
+    }
+    r->pos.seg_no--; /* enter() counts the ISA itself */
+    r->d.element = es;
+    r->d.component = comp;
+    r->d.repetition = rep;
+    r->d.segment = term;
+    return X12_SEGMENT;
+}
+
+/* Look for the next ISA from r->start, skipping (and reporting) other text. */
+static int seek_isa(x12_reader *r)
+{
+    if (r->base + r->start == 0 && !r->seen_isa) {
+        size_t n = fill(r, 4);
+        if (n == (size_t)-1)
+            return X12_FAIL;
+        const unsigned char *u = (const unsigned char *)r->buf + r->start;
+        if (n >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF)))
+            return fail(r, CH_ERR_SYNTAX, "encoding.utf16", NULL,
+                        "the file is UTF-16 (byte-order mark %02X %02X); X12 must be ASCII or UTF-8",
+                        u[0], u[1]);
+        if (n >= 4 && ((u[0] == 'I' && u[1] == 0) || (u[0] == 0 && u[1] == 'I')))
+            return fail(r, CH_ERR_SYNTAX, "encoding.utf16", NULL,
+                        "the file is UTF-16 (NUL bytes between characters); X12 must be ASCII or UTF-8");
+        if (n >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) {
+            r->pos.offset = 0;
+            report(r, X12_SEV_WARNING, "encoding.bom", NULL, NULL, "UTF-8 byte-order mark skipped");
+            r->start += 3;
+        }
+    }
+    int sp = skip_space(r);
+    if (sp <= 0)
+        return sp < 0 ? X12_FAIL : X12_END;
+
+    uint64_t from = r->base + r->start;
+    uint64_t skipped = 0;
+    for (;;) {
+        size_t avail = fill(r, 4);
+        if (avail == (size_t)-1)
+            return X12_FAIL;
+        const char *p = r->buf + r->start;
+        if (is_isa_start(p, avail))
+            break;
+        if (avail < 4 && r->eof) {
+            skipped += avail;
+            r->start = r->end;
+            break;
+        }
+        /* Not at an ISA: skip to the next 'I' that could start one. */
+        const char *q = memchr(p + 1, 'I', avail - 1);
+        size_t step = q ? (size_t)(q - p) : (avail > 3 ? avail - 3 : avail);
+        r->start += step;
+        skipped += step;
+    }
+    if (skipped) {
+        r->pos.offset = from;
+        if (!r->seen_isa && r->start == r->end && r->eof)
+            return fail(r, CH_ERR_SYNTAX, "isa.missing", "023",
+                        "no ISA segment found: the file does not begin an X12 interchange (%llu bytes read)",
+                        (unsigned long long)skipped);
+        if (!r->seen_isa)
+            report(r, X12_SEV_WARNING, "text.before_isa", NULL, NULL,
+                   "%llu bytes of text before the first ISA skipped", (unsigned long long)skipped);
+        else
+            report(r, X12_SEV_ERROR, "text.outside", NULL, NULL,
+                   "%llu bytes outside any interchange (after an IEA) skipped", (unsigned long long)skipped);
+    }
+    if (r->start == r->end && r->eof)
+        return X12_END;
+    return read_isa(r);
+}
+
+/* ---- segments ------------------------------------------------------------ */
+
+static int tag_ok(const char *p, size_t n)
+{
+    if (n < 2 || n > 3 || !(p[0] >= 'A' && p[0] <= 'Z'))
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9')))
+            return 0;
+    return 1;
+}
+
+/* Parse up to 15 decimal digits; -1 if none or not digits. */
+static long long parse_len(const char *p, size_t n)
+{
+    if (n == 0 || n > 15)
+        return -1;
+    long long v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    return v;
+}
+
+/*
+ * A BIN or BDS segment: the length element says how many bytes of payload
+ * follow, and those bytes may include the segment terminator.  On return
+ * *len is the segment length (without terminator).  Returns 1 when the
+ * segment was measured, 0 when it is not a binary segment or its length
+ * element is unusable (read it as text), X12_FAIL on a fatal problem.
+ */
+static int binary_segment(x12_reader *r, size_t *len)
+{
+    const char *p = r->buf + r->start;
+    char es = r->d.element;
+    unsigned len_elem;
+    if (p[0] == 'B' && p[1] == 'I' && p[2] == 'N' && p[3] == es)
+        len_elem = 1;
+    else if (p[0] == 'B' && p[1] == 'D' && p[2] == 'S' && p[3] == es)
+        len_elem = 2;
+    else
+        return 0;
+    /* Find the length element: at most 2 short elements in. */
+    size_t avail = fill(r, 64);
+    if (avail == (size_t)-1)
+        return X12_FAIL;
+    p = r->buf + r->start;
+    size_t i = 4, el_start = 4;
+    unsigned el = 1;
+    while (i < avail && el < len_elem) {
+        if (p[i] == es) {
+            el++;
+            el_start = i + 1;
+        }
+        i++;
+    }
+    i = el_start;
+    while (i < avail && p[i] != es && i - el_start < 16)
+        i++;
+    if (i >= avail || p[i] != es)
+        return 0;
+    long long n = parse_len(p + el_start, i - el_start);
+    if (n < 0)
+        return 0;
+    size_t total = i + 1 + (size_t)n;
+    if (total + 1 > r->max_segment)
+        return fail(r, CH_ERR_LIMIT, "segment.too_long", NULL,
+                    "%.3s segment declares %lld bytes of binary data, more than the %zu-byte segment limit",
+                    p, n, r->max_segment);
+    avail = fill(r, total + 1);
+    if (avail == (size_t)-1)
+        return X12_FAIL;
+    p = r->buf + r->start;
+    if (avail < total + 1)
+        return fail(r, CH_ERR_SYNTAX, "segment.eof", "023",
+                    "file ends inside the %lld bytes of binary data of a %.3s segment", n, p);
+    if (p[total] != r->d.segment) {
+        report(r, X12_SEV_ERROR, "binary.length", p[1] == 'I' ? "BIN" : "BDS", NULL,
+               "%.3s%02u says %lld bytes, but no segment terminator follows them; "
+               "the segment is read up to the next terminator instead",
+               p, len_elem, n);
+        return 0;
+    }
+    *len = total;
+    return 1;
+}
+
+/* Split raw into elements; fills r->elem_end[0..nelem]. */
+static unsigned split(x12_reader *r, const char *raw, size_t len)
+{
+    char es = r->d.element;
+    unsigned k = 0;
+    const char *p = raw, *end = raw + len;
+    for (;;) {
+        const char *q = memchr(p, es, (size_t)(end - p));
+        if (!q || k == X12_MAX_ELEMENTS) {
+            r->elem_end[k] = (uint32_t)len;
+            break;
+        }
+        r->elem_end[k++] = (uint32_t)(q - raw);
+        p = q + 1;
+    }
+    if (k == X12_MAX_ELEMENTS && memchr(p, es, (size_t)(end - p)))
+        report(r, X12_SEV_ERROR, "segment.elements", NULL, NULL,
+               "segment has more than %d elements; the rest are read as part of the last one",
+               X12_MAX_ELEMENTS);
+    return k;
+}
+
+/* Apply the end of an envelope yielded last time. */
+static void leave_envelope(x12_reader *r)
+{
+    switch (r->leave) {
+    case 'S':
+        r->pos.seg_in_st = 0;
+        r->pos.st02[0] = '\0';
+        break;
+    case 'G':
+        r->pos.gs06[0] = '\0';
+        r->pos.st_index = 0;
+        break;
+    case 'I':
+        r->state = S_SEEK_ISA;
+        break;
+    }
+    r->leave = 0;
+}
+
+static void copy_ctl(char *dst, size_t size, x12_str s)
+{
+    size_t n = s.len < size - 1 ? s.len : size - 1;
+    memcpy(dst, s.p, n);
+    dst[n] = '\0';
+}
+
+/* Update positions for a segment with this tag. */
+static void enter(x12_reader *r, x12_segment *seg)
+{
+    x12_pos *ps = &r->pos;
+    ps->seg_no++;
+    const char *t = seg->tag.p;
+    size_t n = seg->tag.len;
+    if (n == 3 && t[0] == 'I' && t[1] == 'S' && t[2] == 'A') {
+        ps->isa_index++;
+        ps->seg_in_isa = 1;
+        ps->gs_index = 0;
+        ps->st_index = 0;
+        ps->seg_in_st = 0;
+        ps->gs06[0] = ps->st02[0] = '\0';
+        copy_ctl(ps->isa13, sizeof ps->isa13, x12_elem(seg, 13));
+    } else {
+        ps->seg_in_isa++;
+        if (n == 2 && t[0] == 'G' && t[1] == 'S') {
+            ps->gs_index++;
+            ps->st_index = 0;
+            ps->seg_in_st = 0;
+            ps->st02[0] = '\0';
+            copy_ctl(ps->gs06, sizeof ps->gs06, x12_elem(seg, 6));
+        } else if (n == 2 && t[0] == 'S' && t[1] == 'T') {
+            ps->st_index++;
+            ps->seg_in_st = 1;
+            copy_ctl(ps->st02, sizeof ps->st02, x12_elem(seg, 2));
+        } else if (ps->seg_in_st) {
+            ps->seg_in_st++;
+        }
+        if (n == 2 && t[0] == 'S' && t[1] == 'E')
+            r->leave = 'S';
+        else if (n == 2 && t[0] == 'G' && t[1] == 'E')
+            r->leave = 'G';
+        else if (n == 3 && t[0] == 'I' && t[1] == 'E' && t[2] == 'A')
+            r->leave = 'I';
+    }
+    seg->pos = *ps;
+}
+
+int x12_next(x12_reader *r, x12_segment *seg)
+{
+    if (r->state == S_FAILED)
+        return X12_FAIL;
+    if (r->state == S_DONE)
+        return X12_END;
+    leave_envelope(r);
+
+    if (r->state == S_SEEK_ISA) {
+        int rc = seek_isa(r);
+        if (rc != X12_SEGMENT) {
+            if (rc == X12_END)
+                r->state = S_DONE;
+            return rc;
+        }
+        r->state = S_IN_ISA;
+        r->seen_isa = 1;
+    } else {
+        int sp = skip_space(r);
+        if (sp < 0)
+            return X12_FAIL;
+        if (sp == 0) {
+            r->state = S_DONE;
+            return X12_END;
+        }
+        /* A new ISA inside an interchange (a missing IEA): take its delimiters. */
+        size_t avail = r->end - r->start;
+        if (avail < 4 && !r->eof)
+            avail = fill(r, 4);
+        if (avail == (size_t)-1)
+            return X12_FAIL;
+        if (is_isa_start(r->buf + r->start, avail)) {
+            int rc = read_isa(r);
+            if (rc != X12_SEGMENT)
+                return rc;
+        }
+    }
+
+    /* Find the end of the segment. */
+    size_t off = r->start, len = 0;
+    r->pos.offset = r->base + r->start;
+    int bin = 0;
+    if (r->end - r->start >= 4 || fill(r, 4) != (size_t)-1) {
+        if (r->end - r->start >= 4) {
+            bin = binary_segment(r, &len);
+            if (bin == X12_FAIL)
+                return X12_FAIL;
+        }
+    } else {
+        return X12_FAIL;
+    }
+    const char *raw;
+    if (!bin) {
+        size_t scanned = 0;
+        for (;;) {
+            const char *p = r->buf + r->start;
+            size_t avail = r->end - r->start;
+            const char *q = memchr(p + scanned, r->d.segment, avail - scanned);
+            if (q) {
+                len = (size_t)(q - p);
+                break;
+            }
+            scanned = avail;
+            if (avail >= r->max_segment)
+                return fail(r, CH_ERR_LIMIT, "segment.too_long", NULL,
+                            "segment '%.3s' is longer than the %zu-byte limit without a segment terminator",
+                            p, r->max_segment);
+            if (r->eof) {
+                /* A newline terminator may be left off the last line. */
+                if (r->d.segment == '\n' || r->d.segment == '\r') {
+                    len = avail;
+                    break;
+                }
+                char b[8];
+                return fail(r, CH_ERR_SYNTAX, "segment.eof", "023",
+                            "file ends in the middle of segment '%.3s' (no segment terminator %s after it)",
+                            p, delim_name(r->d.segment, b, sizeof b));
+            }
+            size_t before = avail;
+            size_t got = fill(r, avail + 1);
+            if (got == (size_t)-1)
+                return X12_FAIL;
+            if (got == before && !r->eof)
+                return fail(r, CH_ERR_LIMIT, "segment.too_long", NULL,
+                            "segment '%.3s' is longer than the %zu-byte limit", r->buf + r->start,
+                            r->max_segment);
+        }
+    }
+    off = r->start;
+    raw = r->buf + off;
+    r->start = off + len + (off + len < r->end ? 1 : 0);
+    /* A newline terminator preceded by CR: the CR is part of the terminator. */
+    if (r->d.segment == '\n' && len > 0 && raw[len - 1] == '\r')
+        len--;
+
+    seg->raw = raw;
+    seg->raw_len = len;
+    seg->delims = &r->d;
+    seg->elem_end = r->elem_end;
+    if (bin) {
+        /* Binary: split only the elements before the payload. */
+        unsigned lenel = raw[1] == 'I' ? 1 : 2;
+        unsigned k = 0;
+        size_t i = 0;
+        for (; i < len && k <= lenel; i++)
+            if (raw[i] == r->d.element)
+                r->elem_end[k++] = (uint32_t)i;
+        r->elem_end[k] = (uint32_t)len;
+        seg->nelem = k;
+    } else {
+        seg->nelem = split(r, raw, len);
+    }
+    seg->tag.p = raw;
+    seg->tag.len = r->elem_end[0];
+    enter(r, seg);
+    if (!tag_ok(seg->tag.p, seg->tag.len)) {
+        x12_diag d;
+        x12_diag_init(&d, r->name, &r->pos, X12_SEV_ERROR, 1,
+                      seg->tag.len == 0 ? "segment.no_tag" : "segment.bad_tag");
+        snprintf(d.ik3, sizeof d.ik3, "1");
+        x12_diag_found(&d, seg->tag.p, seg->tag.len);
+        x12_diag_msg(&d, seg->tag.len == 0 ? "segment has no tag (it starts with a separator)"
+                                            : "segment identifier is not a valid tag");
+        x12_diag_expected(&d, "2 or 3 upper-case letters or digits, starting with a letter");
+        r->nerr++;
+        if (r->on_diag)
+            r->on_diag(r->diag_ctx, &d);
+    }
+    return X12_SEGMENT;
+}
+
+/* ---- open / close -------------------------------------------------------- */
+
+static x12_reader *alloc_reader(const char *name, const x12_reader_opts *opts, ch_error *err)
+{
+    x12_reader *r = calloc(1, sizeof *r);
+    if (!r) {
+        ch_error_set(err, CH_ERR_NOMEM, "%s: out of memory opening reader", name);
+        return NULL;
+    }
+    snprintf(r->name, sizeof r->name, "%s", name ? name : "(input)");
+    r->max_segment = X12_DEFAULT_MAX_SEGMENT;
+    if (opts) {
+        if (opts->max_segment)
+            r->max_segment = opts->max_segment < X12_READ_BUF ? opts->max_segment : X12_READ_BUF;
+        r->on_diag = opts->on_diag;
+        r->diag_ctx = opts->diag_ctx;
+    }
+    r->fd = -1;
+    return r;
+}
+
+ch_code x12_open_fd(x12_reader **out, int fd, const char *name, const x12_reader_opts *opts,
+                    ch_error *err)
+{
+    x12_reader *r = alloc_reader(name, opts, err);
+    if (!r)
+        return CH_ERR_NOMEM;
+    r->cap = X12_READ_BUF;
+    r->own = malloc(r->cap);
+    if (!r->own) {
+        free(r);
+        return ch_error_set(err, CH_ERR_NOMEM, "%s: out of memory for the read buffer", name);
+    }
+    r->buf = r->own;
+    r->fd = fd;
+    *out = r;
+    return CH_OK;
+}
+
+ch_code x12_open_mem(x12_reader **out, const void *buf, size_t len, const char *name,
+                     const x12_reader_opts *opts, ch_error *err)
+{
+    x12_reader *r = alloc_reader(name, opts, err);
+    if (!r)
+        return CH_ERR_NOMEM;
+    r->buf = buf ? buf : "";
+    r->cap = r->end = buf ? len : 0;
+    r->eof = 1;
+    if (r->max_segment < len)
+        r->max_segment = len + 1; /* memory mode needs no buffer bound */
+    *out = r;
+    return CH_OK;
+}
+
+void x12_close(x12_reader *r)
+{
+    if (!r)
+        return;
+    free(r->own);
+    free(r);
+}
+
+const ch_error *x12_reader_error(const x12_reader *r) { return &r->err; }
+unsigned x12_reader_warnings(const x12_reader *r) { return r->nwarn; }
+unsigned x12_reader_errors(const x12_reader *r) { return r->nerr; }
+uint64_t x12_reader_offset(const x12_reader *r) { return r->base + r->start; }
+const char *x12_reader_name(const x12_reader *r) { return r->name; }
+
+/* ---- element access ------------------------------------------------------ */
+
+x12_str x12_elem(const x12_segment *s, unsigned i)
+{
+    x12_str e = {"", 0};
+    if (i == 0 || i > s->nelem)
+        return e;
+    uint32_t b = s->elem_end[i - 1] + 1, en = s->elem_end[i];
+    e.p = s->raw + b;
+    e.len = en - b;
+    return e;
+}
+
+x12_str x12_part(x12_str s, char sep, unsigned n)
+{
+    x12_str e = {"", 0};
+    if (n == 0 || sep == '\0') {
+        if (n == 1)
+            return s;
+        return e;
+    }
+    const char *p = s.p, *end = s.p + s.len;
+    for (unsigned k = 1; p <= end; k++) {
+        const char *q = memchr(p, sep, (size_t)(end - p));
+        if (!q)
+            q = end;
+        if (k == n) {
+            e.p = p;
+            e.len = (size_t)(q - p);
+            return e;
+        }
+        if (q == end)
+            break;
+        p = q + 1;
+    }
+    return e;
+}
+
+unsigned x12_nparts(x12_str s, char sep)
+{
+    if (s.len == 0)
+        return 0;
+    if (sep == '\0')
+        return 1;
+    unsigned n = 1;
+    for (size_t i = 0; i < s.len; i++)
+        n += s.p[i] == sep;
+    return n;
+}
+
+x12_str x12_rep(const x12_segment *s, unsigned i, unsigned r)
+{
+    return x12_part(x12_elem(s, i), s->delims->repetition, r);
+}
+
+unsigned x12_nrep(const x12_segment *s, unsigned i)
+{
+    return x12_nparts(x12_elem(s, i), s->delims->repetition);
+}
+
+x12_str x12_comp(const x12_segment *s, unsigned i, unsigned c)
+{
+    return x12_part(x12_rep(s, i, 1), s->delims->component, c);
+}
+
+int x12_eq(x12_str s, const char *lit)
+{
+    size_t n = strlen(lit);
+    return s.len == n && memcmp(s.p, lit, n) == 0;
+}
+
+int x12_is(const x12_segment *s, const char *tag) { return x12_eq(s->tag, tag); }
+
+char *x12_copy(x12_str s, char *buf, size_t size)
+{
+    if (size == 0)
+        return buf;
+    size_t n = s.len < size - 1 ? s.len : size - 1;
+    memcpy(buf, s.p, n);
+    buf[n] = '\0';
+    return buf;
+}
