@@ -13,7 +13,7 @@
 CC       ?= cc
 PREFIX   ?= /usr/local
 BUILD    ?= build
-OPT      ?= -O2
+OPT      ?= -O3
 CFLAGS_BASE = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -g $(OPT) \
               -D_GNU_SOURCE -Iparsers -Iengine -I$(BUILD)
 # We truncate on purpose (bounded buffers); gcc's guesswork warning is off.

@@ -479,7 +479,8 @@ static inline void gen_make_addr(rng *r, gen_addr *a, int zip9)
         {"SAN JUAN", "PR", 9},      {"ANCHORAGE", "AK", 995}};
     unsigned p = rng_below(r, (uint32_t)ARRAY_LEN(places));
     unsigned no = 100 + rng_below(r, 9900);
-    snprintf(a->street, sizeof a->street, "%u %s", no, PICK(r, streets));
+    const char *street = PICK(r, streets);
+    snprintf(a->street, sizeof a->street, "%u %s", no, street);
     a->city = places[p].city;
     a->state = places[p].state;
     snprintf(a->zip, sizeof a->zip, "%03u%02u", places[p].zip3, rng_below(r, 100));
@@ -498,7 +499,9 @@ static inline void gen_make_provider(rng *r, gen_provider *p)
     static const char *const taxonomies[] = {
         "207Q00000X", "207R00000X", "208D00000X", "208000000X", "261QP2300X",
         "363LF0000X", "207RC0000X", "225100000X"};
-    snprintf(p->name, sizeof p->name, "%s %s", PICK(r, stems), PICK(r, kinds));
+    const char *stem = PICK(r, stems);
+    const char *kind = PICK(r, kinds);
+    snprintf(p->name, sizeof p->name, "%s %s", stem, kind);
     make_npi(r, p->npi);
     make_digits(r, p->ein, 9);
     p->taxonomy = PICK(r, taxonomies);

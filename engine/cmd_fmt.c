@@ -39,7 +39,7 @@ static void help(void)
            "FILE may be - for standard input.\n\n"
            "  --delimiters ECRS  rewrite with element separator E, component separator C,\n"
            "                     repetition separator R and segment terminator S,\n"
-           "                     e.g. --delimiters '*:^~'\n"
+           "                     e.g. --delimiters '*:^~'; \\n stands for a newline\n"
            "  --help             this text\n\n"
            "Exit status: 0 ok, 1 the file has problems (reported on stderr),\n"
            "2 usage or I/O error.\n");
@@ -65,10 +65,17 @@ int cmd_fmt(int argc, char **argv)
     if (optind != argc - 1)
         return cli_usage_error("fmt", "give exactly one FILE");
     x12_delims to = {0};
+    char dl[8] = "";
     if (delims) {
+        /* "\n" in the argument stands for a newline terminator */
+        size_t n = 0;
+        for (const char *p = delims; *p && n < sizeof dl - 1; p++)
+            dl[n++] = (p[0] == '\\' && p[1] == 'n') ? (p++, '\n') : *p;
+        dl[n] = '\0';
+        delims = dl;
         if (strlen(delims) != 4)
             return cli_usage_error("fmt", "--delimiters takes 4 characters: element, component, "
-                                          "repetition, segment (e.g. '*:^~')");
+                                          "repetition, segment (e.g. '*:^~' or '|>!\\n')");
         for (int i = 0; i < 4; i++)
             for (int k = i + 1; k < 4; k++)
                 if (delims[i] == delims[k])

@@ -21,23 +21,6 @@ const cli_command cli_commands[] = {
     {NULL, NULL, NULL},
 };
 
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "clearinghouse %s: ", cmd);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\nTry 'clearinghouse %s --help'.\n", cmd);
-    return EXIT_TROUBLE;
-}
-
-int cli_interactive(void)
-{
-    const char *ci = getenv("CI");
-    return isatty(STDERR_FILENO) && !(ci && *ci);
-}
-
 static void usage(FILE *fp)
 {
     fprintf(fp, "usage: clearinghouse <command> [options]\n\n"

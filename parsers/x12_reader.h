@@ -63,6 +63,9 @@ typedef struct x12_reader x12_reader;
 
 typedef struct x12_reader_opts {
     size_t max_segment;   /* 0: X12_DEFAULT_MAX_SEGMENT; at most X12_READ_BUF */
+    size_t read_size;     /* at most this many bytes per read(2); 0: as many as
+                             fit.  Tests use 1 to put a read boundary at every
+                             byte, so every segment straddles reads. */
     x12_diag_fn on_diag;  /* may be NULL: problems are then only counted */
     void *diag_ctx;
 } x12_reader_opts;
@@ -105,8 +108,18 @@ void x12_close(x12_reader *r);
 
 /* --- element access (all zero-copy, all bounds-safe) --------------------- */
 
-/* Element i (1-based).  Empty when i is 0 or past nelem. */
-x12_str x12_elem(const x12_segment *s, unsigned i);
+/* Element i (1-based).  Empty when i is 0 or past nelem.  Inline: it is on
+ * every hot path. */
+static inline x12_str x12_elem(const x12_segment *s, unsigned i)
+{
+    x12_str e = {"", 0};
+    if (i == 0 || i > s->nelem)
+        return e;
+    uint32_t b = s->elem_end[i - 1] + 1;
+    e.p = s->raw + b;
+    e.len = s->elem_end[i] - b;
+    return e;
+}
 
 /* Component c (1-based) of the first repetition of element i. */
 x12_str x12_comp(const x12_segment *s, unsigned i, unsigned c);
