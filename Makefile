@@ -99,7 +99,7 @@ fuzz: deps
 	  -o build-fuzz/fuzz_reader tests/fuzz/fuzz_reader.c parsers/x12_reader.c parsers/x12_diag.c \
 	  parsers/x12_envelope.c parsers/json_out.c parsers/ch_error.c parsers/x12_writer.c
 	@mkdir -p build-fuzz/corpus
-	cp -n tests/corpus/*/* build-fuzz/corpus/ 2>/dev/null || true
+	cp -n tests/corpus/*/* tests/fuzz/regressions/* build-fuzz/corpus/ 2>/dev/null || true
 	build-fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=512 -max_len=65536 \
 	  -print_final_stats=1 build-fuzz/corpus
 

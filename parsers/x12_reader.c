@@ -353,6 +353,16 @@ static int seek_isa(x12_reader *r)
 
 /* ---- segments ------------------------------------------------------------ */
 
+/* The first (up to) three bytes at p, for messages: never reads past avail. */
+static const char *head3(const char *p, size_t avail, char out[4])
+{
+    size_t n = avail < 3 ? avail : 3;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (p[i] >= 0x20 && p[i] < 0x7f) ? p[i] : '?';
+    out[n] = '\0';
+    return out;
+}
+
 static int tag_ok(const char *p, size_t n)
 {
     if (n < 2 || n > 3 || !(p[0] >= 'A' && p[0] <= 'Z'))
@@ -653,8 +663,8 @@ int x12_next(x12_reader *r, x12_segment *seg)
             const char *p = r->buf + r->start;
             if (avail >= r->max_segment)
                 return fail(r, CH_ERR_LIMIT, "segment.too_long", NULL,
-                            "segment '%.3s' is longer than the %zu-byte limit without a segment terminator",
-                            p, r->max_segment);
+                            "segment '%s' is longer than the %zu-byte limit without a segment terminator",
+                            head3(p, avail, (char[4]){0}), r->max_segment);
             if (r->eof) {
                 /* A newline terminator may be left off the last line. */
                 if (r->d.segment == '\n' || r->d.segment == '\r') {
@@ -668,16 +678,16 @@ int x12_next(x12_reader *r, x12_segment *seg)
                 }
                 char b[8];
                 return fail(r, CH_ERR_SYNTAX, "segment.eof", "023",
-                            "file ends in the middle of segment '%.3s' (no segment terminator %s after it)",
-                            p, delim_name(r->d.segment, b, sizeof b));
+                            "file ends in the middle of segment '%s' (no segment terminator %s after it)",
+                            head3(p, avail, (char[4]){0}), delim_name(r->d.segment, b, sizeof b));
             }
             size_t got = fill(r, avail + 1);
             if (got == (size_t)-1)
                 return X12_FAIL;
             if (got == avail && !r->eof)
                 return fail(r, CH_ERR_LIMIT, "segment.too_long", NULL,
-                            "segment '%.3s' is longer than the %zu-byte limit", r->buf + r->start,
-                            r->max_segment);
+                            "segment '%s' is longer than the %zu-byte limit",
+                            head3(r->buf + r->start, got, (char[4]){0}), r->max_segment);
         }
     }
     off = r->start;

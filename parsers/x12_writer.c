@@ -137,8 +137,8 @@ ch_code x12w_copy(x12_writer *w, const x12_segment *s, ch_error *err)
         else if (c == w->d.element || c == w->d.component || c == w->d.segment ||
                  (w->d.repetition && c == w->d.repetition))
             return ch_error_set(err, CH_ERR_INVALID,
-                                "segment %llu (%.3s): data holds '%c', one of the new delimiters",
-                                (unsigned long long)s->pos.seg_no, s->raw, c);
+                                "segment %llu (%.*s): data holds '%c', one of the new delimiters",
+                                (unsigned long long)s->pos.seg_no, (int)s->tag.len, s->tag.p, c);
         append(w, &o, 1);
     }
     append(w, &w->d.segment, 1);

@@ -22,6 +22,7 @@ typedef struct tr_result {
     int ndiag;
     x12_diag diag[64];
     int rc;                   /* last x12_next result */
+    int more;                 /* segments read past TR_MAX */
     ch_error err;
     x12_delims delims[TR_MAX];
 } tr_result;
@@ -36,7 +37,11 @@ static inline void tr_on_diag(void *ctx, const x12_diag *d)
 static inline void tr_collect(tr_result *t, x12_reader *r)
 {
     x12_segment s;
-    while ((t->rc = x12_next(r, &s)) == X12_SEGMENT && t->nseg < TR_MAX) {
+    while ((t->rc = x12_next(r, &s)) == X12_SEGMENT) {
+        if (t->nseg >= TR_MAX) {
+            t->more++; /* read on to the end; keep only the first TR_MAX */
+            continue;
+        }
         size_t cap = s.raw_len + 8;
         char *b = malloc(cap);
         size_t o = 0;

@@ -432,3 +432,40 @@ Test(reader, memory_is_bounded_whatever_the_size)
     cr_assert_lt(after.ru_maxrss - before.ru_maxrss, 8 * 1024, "RSS grew by %ld KiB",
                  after.ru_maxrss - before.ru_maxrss);
 }
+
+/* Inputs the fuzzer once crashed on, read from an exactly-sized heap copy so
+ * the sanitizer build sees any read past the end. */
+#include <dirent.h>
+Test(reader, fuzz_regressions_read_safely)
+{
+    const char *root = getenv("CH_ROOT") ? getenv("CH_ROOT") : ".";
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/tests/fuzz/regressions", root);
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "%s", dir);
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *fp = fopen(path, "rb");
+        cr_assert_not_null(fp);
+        fseek(fp, 0, SEEK_END);
+        long len = ftell(fp);
+        rewind(fp);
+        char *buf = malloc((size_t)len);
+        cr_assert_eq(fread(buf, 1, (size_t)len, fp), (size_t)len);
+        fclose(fp);
+        tr_result t;
+        tr_mem(&t, buf, (size_t)len, 4096);
+        tr_free(&t);
+        tr_fd(&t, buf, (size_t)len, 7, 4096);
+        tr_free(&t);
+        free(buf);
+        n++;
+    }
+    closedir(d);
+    cr_assert_gt(n, 0);
+}
