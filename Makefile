@@ -90,7 +90,7 @@ asan: deps
 valgrind: deps
 	$(MAKE) $(BIN) $(TESTBIN)
 	CH_BIN=$(abspath $(BIN)) CH_ROOT=$(CURDIR) CH_VALGRIND=1 valgrind -q --error-exitcode=9 \
-	  --leak-check=full --errors-for-leak-kinds=definite --trace-children=no $(TESTBIN) -j1 --short-filename
+	  --leak-check=full --errors-for-leak-kinds=definite --trace-children=yes --trace-children-skip='/usr/*,/bin/*,/sbin/*' $(TESTBIN) -j1 --short-filename
 
 FUZZ_SECONDS ?= 60
 fuzz: deps

@@ -413,7 +413,8 @@ Test(reader, memory_is_bounded_whatever_the_size)
 {
     int p[2];
     cr_assert_eq(pipe(p), 0);
-    feeder f = {p[1], (size_t)128 << 20};
+    /* under valgrind (make valgrind) a smaller stream proves the same */
+    feeder f = {p[1], getenv("CH_VALGRIND") ? (size_t)16 << 20 : (size_t)128 << 20};
     pthread_t th;
     pthread_create(&th, NULL, feed, &f);
     struct rusage before, after;
@@ -428,7 +429,7 @@ Test(reader, memory_is_bounded_whatever_the_size)
     pthread_join(th, NULL);
     close(p[0]);
     getrusage(RUSAGE_SELF, &after);
-    cr_assert_gt(n, 2500000ul);
+    cr_assert_gt(n, getenv("CH_VALGRIND") ? 300000ul : 2500000ul);
     cr_assert_lt(after.ru_maxrss - before.ru_maxrss, 8 * 1024, "RSS grew by %ld KiB",
                  after.ru_maxrss - before.ru_maxrss);
 }
