@@ -331,6 +331,13 @@ static void check_control(x12_env *e, const x12_segment *seg, unsigned el, const
 void x12_env_feed(x12_env *e, const x12_segment *seg)
 {
     x12_str t = seg->tag;
+    /* Fast path: inside a transaction set, only tags starting with I, G, S
+     * or T can be envelope segments; everything else is just counted. */
+    char c0 = t.len ? t.p[0] : 0;
+    if (e->in_st && c0 != 'I' && c0 != 'G' && c0 != 'S' && c0 != 'T') {
+        e->st.nseg++;
+        return;
+    }
     if (x12_eq(t, "ISA")) {
         open_isa(e, seg);
         if (e->ev.isa_open)
