@@ -20,6 +20,7 @@ typedef struct code_entry {
     const char *element; /* "" for one-key lists */
     const char *code;
     const char *text;
+    int deactivated;     /* the column after the text says "deactivated" */
     size_t line;         /* for a stable "first one wins" among duplicates */
 } code_entry;
 
@@ -53,17 +54,46 @@ static char *trim(char *s)
     return s;
 }
 
-int codes_list_nkeys(const char *list)
+/*
+ * How many key columns a list has, from its text: a header comment
+ * "Columns: element, code, text" says 2; otherwise a line with a third field
+ * that is not "deactivated" says 2 (element, code, text); else 1.
+ */
+static int detect_nkeys(const char *text, size_t len)
 {
-    return list && !strncmp(list, "ack_", 4) ? 2 : 1;
+    const char *p = text, *end = text + len;
+    int two = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        size_t n = (size_t)(e - p);
+        if (n && p[0] == '#') {
+            if (memmem(p, n, "Columns: element", 16))
+                return 2;
+        } else if (n) {
+            const char *t1 = memchr(p, '\t', n);
+            const char *t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(e - t1 - 1)) : NULL;
+            if (t2) {
+                size_t m = (size_t)(e - t2 - 1);
+                while (m && (t2[m] == '\r' || t2[m] == ' '))
+                    m--;
+                if (!(m == 11 && !memcmp(t2 + 1, "deactivated", 11)))
+                    two = 1;
+            }
+        }
+        p = e + 1;
+    }
+    return two ? 2 : 1;
 }
 
 ch_code codes_table_parse(const char *name, const char *text, size_t len, int nkeys,
                           codes_table **out, ch_error *err)
 {
     *out = NULL;
+    if (nkeys == 0)
+        nkeys = detect_nkeys(text, len);
     if (nkeys != 1 && nkeys != 2)
-        return ch_error_set(err, CH_ERR_USAGE, "codes %s: nkeys must be 1 or 2", name);
+        return ch_error_set(err, CH_ERR_USAGE, "codes %s: nkeys must be 0, 1 or 2", name);
     codes_table *t = calloc(1, sizeof *t);
     if (!t)
         return ch_error_set(err, CH_ERR_NOMEM, "codes %s: out of memory", name);
@@ -119,13 +149,20 @@ ch_code codes_table_parse(const char *name, const char *text, size_t len, int nk
             codes_table_free(t);
             return CH_ERR_SYNTAX;
         }
-        char *tab = strchr(q, '\t'); /* extra columns are ignored */
-        if (tab)
+        char *tab = strchr(q, '\t'), *flag = "";
+        if (tab) { /* one optional flag column; any after it are ignored */
             *tab = '\0';
+            flag = tab + 1;
+            char *t2 = strchr(flag, '\t');
+            if (t2)
+                *t2 = '\0';
+            flag = trim(flag);
+        }
         code_entry ent = {
             .element = nkeys == 2 ? trim(cols[0]) : "",
             .code = trim(cols[nkeys - 1]),
             .text = trim(q),
+            .deactivated = !strcmp(flag, "deactivated"),
             .line = lineno,
         };
         if (ent.code[0] == '\0' || (nkeys == 2 && ent.element[0] == '\0')) {
@@ -159,7 +196,7 @@ nomem:
     return ch_error_set(err, CH_ERR_NOMEM, "codes %s: out of memory", name);
 }
 
-static const char *find_exact(const codes_table *t, const char *element, const char *code)
+static const code_entry *find_exact(const codes_table *t, const char *element, const char *code)
 {
     code_entry key = {.element = t->nkeys == 2 ? element : "", .code = code, .line = 0};
     size_t lo = 0, hi = t->n;
@@ -169,7 +206,7 @@ static const char *find_exact(const codes_table *t, const char *element, const c
         if (c == 0)
             c = strcmp(key.code, t->e[mid].code);
         if (c == 0)
-            return t->e[mid].text;
+            return &t->e[mid];
         if (c < 0)
             hi = mid;
         else
@@ -194,14 +231,14 @@ static const char *clean(const char *s, char *buf, size_t size, int upper)
     return buf;
 }
 
-const char *codes_table_find(const codes_table *t, const char *element, const char *code)
+static const code_entry *find_entry(const codes_table *t, const char *element, const char *code)
 {
     if (!t || !code || (t->nkeys == 2 && !element))
         return NULL;
     char c[64], el[64] = "";
     if (element)
         clean(element, el, sizeof el, 1);
-    const char *r = find_exact(t, el, clean(code, c, sizeof c, 0));
+    const code_entry *r = find_exact(t, el, clean(code, c, sizeof c, 0));
     if (!r) {
         char u[64];
         clean(code, u, sizeof u, 1);
@@ -209,6 +246,18 @@ const char *codes_table_find(const codes_table *t, const char *element, const ch
             r = find_exact(t, el, u);
     }
     return r;
+}
+
+const char *codes_table_find(const codes_table *t, const char *element, const char *code)
+{
+    const code_entry *e = find_entry(t, element, code);
+    return e ? e->text : NULL;
+}
+
+int codes_table_deactivated(const codes_table *t, const char *element, const char *code)
+{
+    const code_entry *e = find_entry(t, element, code);
+    return e ? e->deactivated : 0;
 }
 
 size_t codes_table_count(const codes_table *t) { return t ? t->n : 0; }
@@ -244,7 +293,7 @@ static void load_all(void)
         codes_table *t;
         /* A list that does not parse is left out (lookups give NULL);
          * tests/test_codes.c checks that every embedded list parses. */
-        if (codes_table_parse(name, f->data, f->len, codes_list_nkeys(name), &t, NULL) == CH_OK)
+        if (codes_table_parse(name, f->data, f->len, 0, &t, NULL) == CH_OK)
             g_lists[g_nlists++] = t;
     }
 }
@@ -274,14 +323,27 @@ const char *codes_text2(const char *list, const char *element, const char *code)
     return codes_table_find(t, t->nkeys == 2 ? element : NULL, code);
 }
 
+int codes_deactivated(const char *list, const char *element, const char *code)
+{
+    const codes_table *t = list_get(list);
+    return t ? codes_table_deactivated(t, t->nkeys == 2 ? element : NULL, code) : 0;
+}
+
+int codes_list_nkeys(const char *list)
+{
+    const codes_table *t = list_get(list);
+    return t ? t->nkeys : 0;
+}
+
 char *codes_describe(char *buf, size_t size, const char *label, const char *list,
                      const char *element, const char *code)
 {
     if (size == 0)
         return buf;
     const char *text = element ? codes_text2(list, element, code) : codes_text(list, code);
-    snprintf(buf, size, "%s %s (%s)", label ? label : list, code ? code : "",
-             text ? text : "unknown code");
+    snprintf(buf, size, "%s %s (%s)%s", label ? label : list, code ? code : "",
+             text ? text : "unknown code",
+             text && codes_deactivated(list, element, code) ? " [deactivated code]" : "");
     return buf;
 }
 

@@ -7,11 +7,13 @@
  * binary (embedded.h), each with `#` comment lines that say where the list
  * comes from and of what date, then one code a line:
  *
- *     code<TAB>text                 (carc.tsv, rarc.tsv, ...)
- *     element<TAB>code<TAB>text     (ack_999.tsv: the element, e.g. IK304,
- *                                    qualifies the code)
+ *     code<TAB>text[<TAB>deactivated]   (carc, rarc, claim_status, ...)
+ *     element<TAB>code<TAB>text         (ack_999, group_codes, ta1: the
+ *                                        element, e.g. IK304, qualifies the code)
  *
- * Columns after the text, if a list ever has them, are ignored.  The first
+ * Which of the two a list is comes from its header ("Columns: element, ...")
+ * or else from its lines (a third field that is not "deactivated").  Retired
+ * codes stay in the lists, flagged, so old files still read as words.  The first
  * lookup loads every embedded list once into sorted arrays (thread-safe);
  * later lookups are binary searches and allocate nothing.  An unknown code or
  * list gives NULL: callers print "CARC 999 (unknown code)", never guess.
@@ -36,13 +38,17 @@ const char *codes_text2(const char *list, const char *element, const char *code)
 
 /*
  * Write "LABEL CODE (text)" or "LABEL CODE (unknown code)" into buf
- * (NUL-terminated, truncated to size).  element may be NULL for one-key
- * lists.  Returns buf.  Example:
+ * (NUL-terminated, truncated to size); a retired code gets
+ * " [deactivated code]" after it.  element may be NULL for one-key lists.
+ * Returns buf.  Example:
  *     codes_describe(b, sizeof b, "CARC", "carc", NULL, "45")
  *       -> "CARC 45 (Charge exceeds fee schedule/maximum allowable ...)"
  */
 char *codes_describe(char *buf, size_t size, const char *label, const char *list,
                      const char *element, const char *code);
+
+/* 1 when the list marks the code as retired ("deactivated"). */
+int codes_deactivated(const char *list, const char *element, const char *code);
 
 /* The comment lines at the top of a list (its source and date), joined with
  * '\n', without the leading '#'; NULL when the list is not embedded. */
@@ -56,8 +62,8 @@ size_t codes_count(const char *list);
 typedef struct codes_table codes_table;
 
 /*
- * Parse the text of one list.  nkeys is 1 (code, text) or 2 (element, code,
- * text).  Blank lines are skipped; a line with fewer tabs than nkeys, or
+ * Parse the text of one list.  nkeys is 1 (code, text), 2 (element, code,
+ * text) or 0 (tell from the text, as for the embedded lists).  Blank lines are skipped; a line with fewer tabs than nkeys, or
  * an empty code, is CH_ERR_SYNTAX with the line number in err; a code listed
  * twice keeps its first text.  The text is
  * copied: the caller's buffer may go.  Returns CH_OK, CH_ERR_SYNTAX or
@@ -68,11 +74,12 @@ ch_code codes_table_parse(const char *name, const char *text, size_t len, int nk
 
 /* Lookup in one table; element is ignored (may be NULL) when nkeys is 1. */
 const char *codes_table_find(const codes_table *t, const char *element, const char *code);
+int codes_table_deactivated(const codes_table *t, const char *element, const char *code);
 size_t codes_table_count(const codes_table *t);
 const char *codes_table_source(const codes_table *t);
 void codes_table_free(codes_table *t);
 
-/* How many key columns the list of this name has (2 for ack_999, else 1). */
+/* How many key columns an embedded list has (1 or 2; 0 when not embedded). */
 int codes_list_nkeys(const char *list);
 
 #endif

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "x12_envelope.h"
+#include "x12_stream.h"
 #include "x12_writer.h"
 
 enum state {
@@ -967,90 +967,40 @@ void remit_835_free(remit_835 *r)
 
 /* --- whole inputs ------------------------------------------------------------- */
 
-typedef struct read_ctx {
-    remit_835 *r;
-    x12_diag_fn fwd;
-    void *fwd_ctx;
-} read_ctx;
-
+static void sink_feed(void *o, const x12_segment *s) { remit_835_feed(o, s); }
+static void sink_finish(void *o) { remit_835_finish(o); }
 /* Tokenizer and envelope problems count against the payment and claim being
  * read, so a set that fails validation is flagged though it is still read. */
-static void read_diag(void *vctx, const x12_diag *d)
-{
-    read_ctx *c = vctx;
-    count(c->r, d->severity, d->level);
-    if (c->fwd)
-        c->fwd(c->fwd_ctx, d);
-}
+static void sink_count(void *o, const x12_diag *d) { count(o, d->severity, d->level); }
 
-static ch_code read_all(x12_reader *xr, const char *name, const remit_835_events *events,
-                        read_ctx *rc, remit_835_stats *stats, ch_error *err)
+static ch_code read_any(int fd, const void *buf, size_t len, const char *name,
+                        const remit_835_events *events, x12_diag_fn on_diag, void *diag_ctx,
+                        remit_835_stats *stats, ch_error *err)
 {
-    x12_env *env = x12_env_new(name, NULL, read_diag, rc);
-    if (!env) {
-        remit_835_free(rc->r);
-        x12_close(xr);
+    remit_835 *r = remit_835_new(name, events, on_diag, diag_ctx);
+    if (!r)
         return ch_error_set(err, CH_ERR_NOMEM, "%s: out of memory", name);
-    }
-    (void)events;
-    x12_segment s;
-    int rcode;
-    x12_pos last = {0};
-    while ((rcode = x12_next(xr, &s)) == X12_SEGMENT) {
-        x12_env_feed(env, &s);
-        remit_835_feed(rc->r, &s);
-        last = s.pos;
-    }
-    x12_env_finish(env, &last);
-    remit_835_finish(rc->r);
-    ch_code code = CH_OK;
-    if (rcode == X12_FAIL) {
-        const ch_error *e = x12_reader_error(xr);
-        code = e->code != CH_OK ? e->code : CH_ERR_SYNTAX;
-        ch_error_set(err, code, "%s", e->msg);
-    }
+    x12_sink sink = {sink_feed, sink_finish, sink_count, r};
+    ch_code c = buf ? x12_stream_mem(buf, len, name, &sink, on_diag, diag_ctx, err)
+                    : x12_stream_fd(fd, name, &sink, on_diag, diag_ctx, err);
     if (stats)
-        *stats = rc->r->st;
-    x12_env_free(env);
-    remit_835_free(rc->r);
-    x12_close(xr);
-    return code;
+        *stats = r->st;
+    remit_835_free(r);
+    return c;
 }
 
 ch_code remit_835_read_fd(int fd, const char *name, const remit_835_events *events,
                           x12_diag_fn on_diag, void *diag_ctx, remit_835_stats *stats,
                           ch_error *err)
 {
-    read_ctx rc = {NULL, on_diag, diag_ctx};
-    x12_reader_opts o = {.on_diag = read_diag, .diag_ctx = &rc};
-    rc.r = remit_835_new(name, events, on_diag, diag_ctx);
-    if (!rc.r)
-        return ch_error_set(err, CH_ERR_NOMEM, "%s: out of memory", name);
-    x12_reader *xr;
-    ch_code c = x12_open_fd(&xr, fd, name, &o, err);
-    if (c != CH_OK) {
-        remit_835_free(rc.r);
-        return c;
-    }
-    return read_all(xr, name, events, &rc, stats, err);
+    return read_any(fd, NULL, 0, name, events, on_diag, diag_ctx, stats, err);
 }
 
 ch_code remit_835_read_mem(const void *buf, size_t len, const char *name,
                            const remit_835_events *events, x12_diag_fn on_diag, void *diag_ctx,
                            remit_835_stats *stats, ch_error *err)
 {
-    read_ctx rc = {NULL, on_diag, diag_ctx};
-    x12_reader_opts o = {.on_diag = read_diag, .diag_ctx = &rc};
-    rc.r = remit_835_new(name, events, on_diag, diag_ctx);
-    if (!rc.r)
-        return ch_error_set(err, CH_ERR_NOMEM, "%s: out of memory", name);
-    x12_reader *xr;
-    ch_code c = x12_open_mem(&xr, buf, len, name, &o, err);
-    if (c != CH_OK) {
-        remit_835_free(rc.r);
-        return c;
-    }
-    return read_all(xr, name, events, &rc, stats, err);
+    return read_any(-1, buf ? buf : "", len, name, events, on_diag, diag_ctx, stats, err);
 }
 
 /* --- helpers ------------------------------------------------------------------ */
