@@ -311,7 +311,9 @@ static void seg_ctx(ack_999_reader *r, const x12_segment *s)
         if (x12_eq(name, "CLM01") && !e->claim_ref[0])
             x12_copy(value, e->claim_ref, sizeof e->claim_ref);
     }
-    /* later IK4s of the same IK3 inherit the claim */
+    /* later IK4s of the same IK3 inherit the context */
+    if (!r->ik3.context[0])
+        x12_copy(x12_elem(s, 1), r->ik3.context, sizeof r->ik3.context);
     if (x12_eq(name, "CLM01") && !r->ik3.claim_ref[0])
         x12_copy(value, r->ik3.claim_ref, sizeof r->ik3.claim_ref);
 }
