@@ -19,6 +19,10 @@
 #include "x12_stream.h"
 #include "x12_writer.h"
 
+/* Comparisons with string literals, without strlen: on every segment. */
+#define EQ(str, lit) ((str).len == sizeof(lit) - 1 && !memcmp((str).p, lit, sizeof(lit) - 1))
+#define IS(seg, lit) EQ((seg)->tag, lit)
+
 enum state {
     S_OUT,      /* outside a transaction set */
     S_SKIP,     /* inside a set that is not an 835 */
@@ -145,7 +149,8 @@ static void cpe(remit_835 *r, const x12_segment *s, int elem, char *dst, size_t 
 }
 
 /* Read an amount.  Returns 1 with *out set, 0 when the element is empty
- * (an error when required), -1 when it is not a number (an error). */
+ * (an error when required), -1 when it is not a number (an error).  what
+ * names it ("total payment"); messages are made only when there is one. */
 static int money(remit_835 *r, const x12_segment *s, int elem, int required, const char *what,
                  int64_t *out)
 {
@@ -153,17 +158,16 @@ static int money(remit_835 *r, const x12_segment *s, int elem, int required, con
     *out = 0;
     if (v.len == 0) {
         if (required) {
-            char t[4], m[128];
-            snprintf(m, sizeof m, "%s is missing", what);
+            char t[4];
             (void)tagname(s, t);
             diag(r, &s->pos, t, X12_SEV_ERROR, 2, "835.amount.missing", elem, 0,
-                 "a decimal amount", "%s", m);
+                 "a decimal amount", "%s%02d %s is missing", t, elem, what);
         }
         return 0;
     }
     if (x12_parse_cents(v.p, v.len, out) != CH_OK) {
-        char m[128];
-        snprintf(m, sizeof m, "%s is not an amount", what);
+        char m[128], t[4];
+        snprintf(m, sizeof m, "%s%02d %s is not an amount", tagname(s, t), elem, what);
         diag_found(r, s, X12_SEV_ERROR, 1, "835.amount.invalid", elem, 0, v,
                    "a decimal number with at most 2 decimals", m);
         *out = 0;
@@ -351,7 +355,7 @@ static void seg_bpr(remit_835 *r, const x12_segment *s)
     p->bpr_pos = s->pos;
     cpe(r, s, 1, p->handling, sizeof p->handling);
     int64_t amt;
-    money(r, s, 2, 1, "BPR02 total payment", &amt);
+    money(r, s, 2, 1, "total payment", &amt);
     cpe(r, s, 3, p->credit_debit, sizeof p->credit_debit);
     p->amount = p->credit_debit[0] == 'D' ? -amt : amt;
     cpe(r, s, 4, p->method, sizeof p->method);
@@ -378,12 +382,12 @@ static void seg_n1(remit_835 *r, const x12_segment *s)
 {
     remit_payment *p = &r->pay;
     x12_str q = x12_elem(s, 1);
-    if (x12_eq(q, "PR")) {
+    if (EQ(q, "PR")) {
         r->state = S_PAYER;
         cpe(r, s, 2, p->payer_name, sizeof p->payer_name);
         cpe(r, s, 3, p->payer_id_q, sizeof p->payer_id_q);
         cpe(r, s, 4, p->payer_id, sizeof p->payer_id);
-    } else if (x12_eq(q, "PE")) {
+    } else if (EQ(q, "PE")) {
         r->state = S_PAYEE;
         cpe(r, s, 2, p->payee_name, sizeof p->payee_name);
         cpe(r, s, 3, p->payee_id_q, sizeof p->payee_id_q);
@@ -402,11 +406,11 @@ static void seg_ref_header(remit_835 *r, const x12_segment *s)
 {
     remit_payment *p = &r->pay;
     x12_str q = x12_elem(s, 1);
-    if (r->state == S_HEADER && x12_eq(q, "EV"))
+    if (r->state == S_HEADER && EQ(q, "EV"))
         cpe(r, s, 2, p->receiver_id, sizeof p->receiver_id);
-    else if (r->state == S_PAYER && x12_eq(q, "2U"))
+    else if (r->state == S_PAYER && EQ(q, "2U"))
         cpe(r, s, 2, p->payer_ref, sizeof p->payer_ref);
-    else if (r->state == S_PAYEE && x12_eq(q, "TJ") && !p->payee_tax_id[0])
+    else if (r->state == S_PAYEE && EQ(q, "TJ") && !p->payee_tax_id[0])
         cpe(r, s, 2, p->payee_tax_id, sizeof p->payee_tax_id);
 }
 
@@ -508,9 +512,9 @@ static void seg_clp(remit_835 *r, const x12_segment *s)
     else
         diag_found(r, s, X12_SEV_ERROR, 2, "835.clp.status", 2, 0, st,
                    "1, 2, 3, 4, 19, 20, 21, 22, 23 or 25", "CLP02 claim status code is not valid");
-    money(r, s, 3, 1, "CLP03 total claim charge", &c->charge);
-    money(r, s, 4, 1, "CLP04 claim payment", &c->paid);
-    c->has_patient_resp = money(r, s, 5, 0, "CLP05 patient responsibility", &c->patient_resp) == 1;
+    money(r, s, 3, 1, "total claim charge", &c->charge);
+    money(r, s, 4, 1, "claim payment", &c->paid);
+    c->has_patient_resp = money(r, s, 5, 0, "patient responsibility", &c->patient_resp) == 1;
     cpe(r, s, 6, c->filing_indicator, sizeof c->filing_indicator);
     cpe(r, s, 7, c->payer_claim_no, sizeof c->payer_claim_no);
     cpe(r, s, 8, c->facility_type, sizeof c->facility_type);
@@ -520,8 +524,8 @@ static void seg_clp(remit_835 *r, const x12_segment *s)
 
 static int cas_group_ok(x12_str g)
 {
-    return x12_eq(g, "CO") || x12_eq(g, "PR") || x12_eq(g, "OA") || x12_eq(g, "PI") ||
-           x12_eq(g, "CR");
+    return EQ(g, "CO") || EQ(g, "PR") || EQ(g, "OA") || EQ(g, "PI") ||
+           EQ(g, "CR");
 }
 
 static void seg_cas(remit_835 *r, const x12_segment *s)
@@ -546,9 +550,7 @@ static void seg_cas(remit_835 *r, const x12_segment *s)
                        "CAS reason code is not valid");
         }
         int64_t cents;
-        char what[48];
-        snprintf(what, sizeof what, "CAS%02u adjustment amount", e + 1);
-        if (money(r, s, (int)e + 1, 1, what, &cents) != 1)
+        if (money(r, s, (int)e + 1, 1, "adjustment amount", &cents) != 1)
             continue; /* nothing readable to post */
         remit_adj *a = adj_new(r, s);
         if (!a)
@@ -577,15 +579,15 @@ static void seg_nm1_claim(remit_835 *r, const x12_segment *s)
 {
     remit_claim *c = &r->claim;
     x12_str q = x12_elem(s, 1);
-    if (x12_eq(q, "QC"))
+    if (EQ(q, "QC"))
         person(r, s, &c->patient);
-    else if (x12_eq(q, "IL"))
+    else if (EQ(q, "IL"))
         person(r, s, &c->insured);
-    else if (x12_eq(q, "74"))
+    else if (EQ(q, "74"))
         person(r, s, &c->corrected);
-    else if (x12_eq(q, "82"))
+    else if (EQ(q, "82"))
         person(r, s, &c->rendering);
-    else if (x12_eq(q, "TT"))
+    else if (EQ(q, "TT"))
         cpe(r, s, 3, c->crossover_name, sizeof c->crossover_name);
 }
 
@@ -603,7 +605,7 @@ static void add_remark(remit_835 *r, const x12_segment *s, const char *qual, int
 
 static void seg_moa_mia(remit_835 *r, const x12_segment *s)
 {
-    if (x12_is(s, "MOA")) {
+    if (IS(s, "MOA")) {
         for (int e = 3; e <= 7; e++)
             add_remark(r, s, "MOA", e);
     } else {
@@ -627,7 +629,7 @@ static void amt_into(remit_835 *r, const x12_segment *s, remit_amt *amts, unsign
                      int64_t *value, int *ok)
 {
     int64_t v;
-    *ok = money(r, s, 2, 1, "AMT02 amount", &v) == 1;
+    *ok = money(r, s, 2, 1, "amount", &v) == 1;
     *value = v;
     if (!*ok || *n >= max)
         return;
@@ -640,11 +642,11 @@ static void seg_dtm_claim(remit_835 *r, const x12_segment *s)
 {
     remit_claim *c = &r->claim;
     x12_str q = x12_elem(s, 1);
-    if (x12_eq(q, "232"))
+    if (EQ(q, "232"))
         cpe(r, s, 2, c->date_from, sizeof c->date_from);
-    else if (x12_eq(q, "233"))
+    else if (EQ(q, "233"))
         cpe(r, s, 2, c->date_to, sizeof c->date_to);
-    else if (x12_eq(q, "050"))
+    else if (EQ(q, "050"))
         cpe(r, s, 2, c->received, sizeof c->received);
 }
 
@@ -711,8 +713,8 @@ static void seg_svc(remit_835 *r, const x12_segment *s)
     r->state = S_LINE;
     l->pos = s->pos;
     proc_from(r, s, 1, l->proc_q, l->proc, l->mod, &l->nmod, 1);
-    money(r, s, 2, 1, "SVC02 line charge", &l->charge);
-    money(r, s, 3, 1, "SVC03 line payment", &l->paid);
+    money(r, s, 2, 1, "line charge", &l->charge);
+    money(r, s, 3, 1, "line payment", &l->paid);
     cpe(r, s, 4, l->revenue_code, sizeof l->revenue_code);
     l->units_x100 = 100;
     x12_str u = x12_elem(s, 5);
@@ -728,31 +730,31 @@ static void seg_svc(remit_835 *r, const x12_segment *s)
 static void seg_line(remit_835 *r, const x12_segment *s)
 {
     remit_line *l = &r->lines[r->nlines - 1];
-    if (x12_is(s, "CAS")) {
+    if (IS(s, "CAS")) {
         seg_cas(r, s);
-    } else if (x12_is(s, "DTM")) {
+    } else if (IS(s, "DTM")) {
         x12_str q = x12_elem(s, 1);
-        if (x12_eq(q, "472")) {
+        if (EQ(q, "472")) {
             cpe(r, s, 2, l->date_from, sizeof l->date_from);
             memcpy(l->date_to, l->date_from, sizeof l->date_to);
-        } else if (x12_eq(q, "150")) {
+        } else if (EQ(q, "150")) {
             cpe(r, s, 2, l->date_from, sizeof l->date_from);
-        } else if (x12_eq(q, "151")) {
+        } else if (EQ(q, "151")) {
             cpe(r, s, 2, l->date_to, sizeof l->date_to);
         }
-    } else if (x12_is(s, "REF")) {
-        if (x12_eq(x12_elem(s, 1), "6R"))
+    } else if (IS(s, "REF")) {
+        if (EQ(x12_elem(s, 1), "6R"))
             cpe(r, s, 2, l->control, sizeof l->control);
         ref_into(r, s, l->refs, &l->nrefs, REMIT_LINE_REFS);
-    } else if (x12_is(s, "AMT")) {
+    } else if (IS(s, "AMT")) {
         int64_t v;
         int ok;
         amt_into(r, s, l->amts, &l->namts, REMIT_LINE_AMTS, &v, &ok);
-        if (ok && x12_eq(x12_elem(s, 1), "B6")) {
+        if (ok && EQ(x12_elem(s, 1), "B6")) {
             l->allowed = v;
             l->has_allowed = 1;
         }
-    } else if (x12_is(s, "LQ")) {
+    } else if (IS(s, "LQ")) {
         x12_str q = x12_elem(s, 1);
         char qual[4];
         x12_copy(q, qual, sizeof qual);
@@ -788,9 +790,7 @@ static void seg_plb(remit_835 *r, const x12_segment *s)
                        "a 2-character adjustment reason code (WO, L6, FB, 72, ...)",
                        "PLB adjustment reason code is not valid");
         int64_t cents;
-        char what[48];
-        snprintf(what, sizeof what, "PLB%02d provider adjustment amount", e + 1);
-        if (money(r, s, e + 1, 1, what, &cents) != 1)
+        if (money(r, s, e + 1, 1, "provider adjustment amount", &cents) != 1)
             continue;
         remit_plb_adj *a = &plb.adj[plb.nadj++];
         x12_copy(comp[0], a->reason, sizeof a->reason);
@@ -813,9 +813,9 @@ void remit_835_feed(remit_835 *r, const x12_segment *s)
     if (s->tag.len < 2)
         return;
     /* envelopes first: they close whatever is open */
-    if (x12_is(s, "ST")) {
+    if (IS(s, "ST")) {
         end_payment(r, 0, &s->pos);
-        if (x12_eq(x12_elem(s, 1), "835")) {
+        if (EQ(x12_elem(s, 1), "835")) {
             start_payment(r, s);
         } else {
             char id[8];
@@ -826,20 +826,20 @@ void remit_835_feed(remit_835 *r, const x12_segment *s)
         }
         return;
     }
-    if (x12_is(s, "SE")) {
+    if (IS(s, "SE")) {
         end_payment(r, 1, &s->pos);
         r->state = S_OUT;
         return;
     }
-    if (x12_is(s, "ISA") || x12_is(s, "GS") || x12_is(s, "GE") || x12_is(s, "IEA")) {
+    if (IS(s, "ISA") || IS(s, "GS") || IS(s, "GE") || IS(s, "IEA")) {
         end_payment(r, 0, &s->pos);
         r->state = S_OUT;
-        if (x12_is(s, "ISA")) {
+        if (IS(s, "ISA")) {
             x12_copy(x12_elem(s, 6), r->isa_sender, sizeof r->isa_sender);
             for (char *p = r->isa_sender + strlen(r->isa_sender); p > r->isa_sender && p[-1] == ' ';)
                 *--p = '\0';
             x12_copy(x12_elem(s, 15), r->isa_usage, sizeof r->isa_usage);
-        } else if (x12_is(s, "GS")) {
+        } else if (IS(s, "GS")) {
             x12_copy(x12_elem(s, 2), r->gs_sender, sizeof r->gs_sender);
         }
         return;
@@ -849,15 +849,15 @@ void remit_835_feed(remit_835 *r, const x12_segment *s)
 
     const char t0 = s->tag.p[0];
     /* loop starts that may come in any state of an 835 */
-    if (x12_is(s, "CLP")) {
+    if (IS(s, "CLP")) {
         seg_clp(r, s);
         return;
     }
-    if (x12_is(s, "PLB")) {
+    if (IS(s, "PLB")) {
         seg_plb(r, s);
         return;
     }
-    if (x12_is(s, "LX") || x12_is(s, "TS3") || x12_is(s, "TS2")) {
+    if (IS(s, "LX") || IS(s, "TS3") || IS(s, "TS2")) {
         finish_claim(r);
         send_payment(r);
         r->state = S_LX;
@@ -867,19 +867,19 @@ void remit_835_feed(remit_835 *r, const x12_segment *s)
     case S_HEADER:
     case S_PAYER:
     case S_PAYEE:
-        if (x12_is(s, "BPR"))
+        if (IS(s, "BPR"))
             seg_bpr(r, s);
-        else if (x12_is(s, "TRN"))
+        else if (IS(s, "TRN"))
             seg_trn_header(r, s);
-        else if (x12_is(s, "N1"))
+        else if (IS(s, "N1"))
             seg_n1(r, s);
-        else if (x12_is(s, "REF"))
+        else if (IS(s, "REF"))
             seg_ref_header(r, s);
-        else if (x12_is(s, "DTM") && x12_eq(x12_elem(s, 1), "405"))
+        else if (IS(s, "DTM") && EQ(x12_elem(s, 1), "405"))
             cpe(r, s, 2, r->pay.production_date, sizeof r->pay.production_date);
         break;
     case S_LINE:
-        if (x12_is(s, "SVC")) {
+        if (IS(s, "SVC")) {
             seg_svc(r, s);
             break;
         }
@@ -888,7 +888,7 @@ void remit_835_feed(remit_835 *r, const x12_segment *s)
             diag(r, &s->pos, tagname(s, t), X12_SEV_WARNING, 2, "835.segment.order", 0, 0, NULL,
                  "claim-level segment after a service line; read as part of the claim");
             /* MIA / MOA remarks here would land in the line's range: left out */
-            if (x12_is(s, "NM1"))
+            if (IS(s, "NM1"))
                 seg_nm1_claim(r, s);
             break;
         }
@@ -896,22 +896,22 @@ void remit_835_feed(remit_835 *r, const x12_segment *s)
         break;
     case S_CLAIM: {
         remit_claim *c = &r->claim;
-        if (x12_is(s, "SVC")) {
+        if (IS(s, "SVC")) {
             r->claim_nadj = r->nadj;
             r->claim_nrem = r->nrem;
             seg_svc(r, s);
-        } else if (x12_is(s, "CAS")) {
+        } else if (IS(s, "CAS")) {
             seg_cas(r, s);
             r->claim_nadj = r->nadj;
-        } else if (x12_is(s, "NM1")) {
+        } else if (IS(s, "NM1")) {
             seg_nm1_claim(r, s);
-        } else if (x12_is(s, "MIA") || x12_is(s, "MOA")) {
+        } else if (IS(s, "MIA") || IS(s, "MOA")) {
             seg_moa_mia(r, s);
-        } else if (x12_is(s, "REF")) {
+        } else if (IS(s, "REF")) {
             ref_into(r, s, c->refs, &c->nrefs, REMIT_MAX_REFS);
-        } else if (x12_is(s, "DTM")) {
+        } else if (IS(s, "DTM")) {
             seg_dtm_claim(r, s);
-        } else if (x12_is(s, "AMT")) {
+        } else if (IS(s, "AMT")) {
             int64_t v;
             int ok;
             amt_into(r, s, c->amts, &c->namts, REMIT_MAX_AMTS, &v, &ok);
@@ -920,7 +920,7 @@ void remit_835_feed(remit_835 *r, const x12_segment *s)
     }
     case S_LX:
     case S_TRAILER:
-        if (x12_is(s, "SVC") || x12_is(s, "CAS")) {
+        if (IS(s, "SVC") || IS(s, "CAS")) {
             char t[4];
             diag(r, &s->pos, tagname(s, t), X12_SEV_ERROR, 2, "835.segment.orphan", 0, 0, "CLP first",
                  "%s outside a claim (no CLP before it); ignored", t);
