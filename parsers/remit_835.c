@@ -420,10 +420,11 @@ static void line_finalize(remit_835 *r, unsigned i, unsigned adj_end, unsigned r
 {
     remit_line *l = &r->lines[i];
     unsigned a0 = r->line_adj0[i], m0 = r->line_rem0[i];
-    l->adj = r->adj + a0;
+    /* the pools may not exist yet: no pointer arithmetic on NULL */
     l->nadj = adj_end - a0;
-    l->remarks = r->rem + m0;
+    l->adj = l->nadj ? r->adj + a0 : NULL;
     l->nremarks = rem_end - m0;
+    l->remarks = l->nremarks ? r->rem + m0 : NULL;
     l->adj_total = remit_adj_sum(l->adj, l->nadj, NULL);
     l->pr_total = remit_adj_sum(l->adj, l->nadj, "PR");
     l->balanced = l->charge - l->paid == l->adj_total;
