@@ -267,6 +267,8 @@ static void write_segment(x12_ack *a, const ack_problem *p, unsigned n)
 
 static void write_problems(x12_ack *a, ack_set *s)
 {
+    if (!s->np)
+        return;
     qsort(s->p, s->np, sizeof *s->p, cmp_problem);
     for (unsigned i = 0, j; i < s->np; i = j) {
         for (j = i + 1; j < s->np; j++)
