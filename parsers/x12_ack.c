@@ -62,7 +62,7 @@ static void set_note(x12_ack *a, const x12_diag *d)
         const char *c = d->ik4[0] ? d->ik4 : d->ik3;
         if (c[0] == 'I')
             s->seg_impl = 1;
-        else if (strcmp(c, "8") || !d->ik4[0])
+        else
             s->seg_std = 1;
         ack_set_problem(a, d);
     } else if (!d->ik5[0]) {
@@ -121,8 +121,24 @@ static void ichg_note(x12_ack *a, const x12_diag *d, int by_time)
         ta1_note(&ic->ta1, ACK_ERR, "024"); /* reading stopped before any group */
 }
 
-static void route(x12_ack *a, const x12_diag *d, int by_time)
+/* A code that could break the segment it goes in (not 1..3 letters and
+ * digits) is dropped; the problem still counts. */
+static void clean_code(char *c)
 {
+    c[3] = '\0';
+    for (const char *p = c; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z')))
+            c[0] = '\0';
+}
+
+static void route(x12_ack *a, const x12_diag *in, int by_time)
+{
+    x12_diag copy = *in, *d = &copy;
+    clean_code(d->ik3);
+    clean_code(d->ik4);
+    clean_code(d->ik5);
+    clean_code(d->ak9);
+    clean_code(d->ta1);
     int placed = 0;
     if (set_level(d) && set_match(&a->s, d, by_time)) {
         set_note(a, d);

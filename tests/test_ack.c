@@ -263,6 +263,7 @@ Test(ack, the_claim_an_error_is_in_is_named)
     i = ak_index(t, "IK3*NM1*10*2010*8"); /* before the claim: no CTX */
     cr_assert_eq(ak_index(t, "IK4*9*67*4*123"), i + 1, "%s", t);
     cr_assert_eq(ak_count(t, "CTX"), 1);
+    ak_assert_seg(t, "IK5*R*5"); /* IK403 8 (a date) is the standard's */
     ak_done(&o);
 }
 
@@ -293,6 +294,18 @@ Test(ack, element_positions_components_repetitions_and_bad_data)
     cr_assert_eq(ak_index(t, "IK4*7::2**7*ABCDE"), i + 3, "%s", t);
     cr_assert_eq(ak_index(t, "IK4*7:1:3**12"), i + 4, "%s", t);
     ak_assert_seg(t, "IK5*R*5*I5");
+    ak_done(&o);
+}
+
+Test(ack, a_code_that_would_break_the_999_is_dropped)
+{
+    ack_inject inj[] = {{.at = "PER", .ik3 = "*~", .ik5 = "4:", .ta1 = "0^1"}};
+    ack_out o;
+    ak_run_str(&o, ONE_SET, inj, N(inj));
+    cr_assert_eq(o.rc, CH_OK, "%s", o.err.msg);
+    cr_assert_eq(o.n, 1);
+    cr_assert_eq(ak_count(o.text[0], "IK3"), 0);
+    ak_assert_seg(o.text[0], "IK5*R*I5");
     ak_done(&o);
 }
 
@@ -433,4 +446,27 @@ Test(ack, bad_options_are_refused)
     cr_assert_eq(err.code, CH_ERR_IO);
     cr_assert_eq(x12_ack_finish(NULL, &err), CH_ERR_USAGE);
     x12_ack_free(NULL);
+}
+
+Test(ack, a_directory_that_goes_away_is_an_io_error)
+{
+    char root[] = "/tmp/ch-ack-XXXXXX", dir[64];
+    cr_assert(mkdtemp(root));
+    snprintf(dir, sizeof dir, "%s/acks", root);
+    x12_ack_opts op = {.dir = dir, .basename = "t", .now = ACK_NOW};
+    ch_error err;
+    x12_ack *a = x12_ack_new(&op, &err);
+    cr_assert(a, "%s", err.msg);
+    cr_assert_eq(rmdir(dir), 0);
+    x12_reader *r;
+    x12_open_mem(&r, ONE_SET, strlen(ONE_SET), "t", NULL, NULL);
+    x12_segment s;
+    while (x12_next(r, &s) == X12_SEGMENT)
+        x12_ack_feed(a, &s);
+    cr_assert_eq(x12_ack_finish(a, &err), CH_ERR_IO);
+    cr_assert(strstr(err.msg, dir), "%s", err.msg);
+    cr_assert_eq(x12_ack_files(a, NULL), 0);
+    x12_ack_free(a);
+    x12_close(r);
+    rmdir(root);
 }
