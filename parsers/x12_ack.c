@@ -231,7 +231,7 @@ static void ev_st_open(void *ctx, const x12_gs_info *gs, const x12_st_info *st)
     s->isa_i = a->ic.isa.index;
     s->gs_i = a->g.gs_i;
     s->st_i = st->index;
-    s->np = s->dropped = s->nik5 = s->order = 0;
+    s->np = s->nik5 = 0;
     s->worst = s->seg_std = s->seg_impl = 0;
     memset(s->claim, 0, sizeof s->claim);
     snprintf(s->id, sizeof s->id, "%s", st->id);

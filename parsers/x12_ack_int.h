@@ -48,7 +48,7 @@ typedef struct ack_set {
     uint32_t isa_i, gs_i, st_i;   /* which set: x12_pos indexes */
     char id[4], control[10], impl[36];
     ack_problem *p;
-    unsigned np, cap, dropped, order;
+    unsigned np, cap;
     int worst;
     char ik5[5][4];
     unsigned nik5;

@@ -1,5 +1,4 @@
 /* x12_ack_out.c - the segments of 999 and TA1 acknowledgments (see x12_ack.h) */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,8 +53,8 @@ static void field(char *out, size_t size, const char *value, size_t min, const c
 
 static void qualifier(char out[3], const char *q)
 {
-    int ok = strlen(q) == 2 && isalnum((unsigned char)q[0]) && isalnum((unsigned char)q[1]);
-    snprintf(out, 3, "%s", ok ? q : "ZZ");
+    x12_str s = {q, strlen(q)};
+    snprintf(out, 3, "%s", x12_isa_qualifier_ok(s) ? q : "ZZ");
 }
 
 /* The ISA of an acknowledgment sent back to the sender of rx (NULL: the
@@ -143,37 +142,44 @@ void ack_group_start(x12_ack *a, const x12_gs_info *gs)
 
 /* ---- transaction sets ---------------------------------------------------- */
 
-void ack_set_problem(x12_ack *a, const x12_diag *d)
+/* Room for one more problem, or NULL (past the cap, or no memory). */
+static ack_problem *new_problem(x12_ack *a)
 {
     ack_set *s = &a->s;
+    if (s->np >= X12_ACK_MAX_PROBLEMS)
+        return NULL;
+    if (s->np == s->cap) {
+        unsigned cap = s->cap ? s->cap * 2 : 16;
+        ack_problem *p = realloc(s->p, cap * sizeof *p);
+        if (!p) {
+            ack_fail(a, CH_ERR_NOMEM, "ack: out of memory");
+            return NULL;
+        }
+        s->p = p;
+        s->cap = cap;
+    }
+    ack_problem *p = &s->p[s->np];
+    memset(p, 0, sizeof *p);
+    p->order = s->np++;
+    return p;
+}
+
+void ack_set_problem(x12_ack *a, const x12_diag *d)
+{
     char tag[4];
     ack_clean(tag, sizeof tag, d->tag, strlen(d->tag));
     if (!tag[0]) /* an unreadable tag: what was found */
         ack_clean(tag, sizeof tag, d->found, strlen(d->found));
     if (!d->pos.seg_in_st || strlen(tag) < 2)
         return; /* nowhere to point an IK3 at; IK5 still says so */
-    if (s->np >= X12_ACK_MAX_PROBLEMS) {
-        s->dropped++;
+    ack_problem *p = new_problem(a);
+    if (!p)
         return;
-    }
-    if (s->np == s->cap) {
-        unsigned cap = s->cap ? s->cap * 2 : 16;
-        ack_problem *p = realloc(s->p, cap * sizeof *p);
-        if (!p) {
-            ack_fail(a, CH_ERR_NOMEM, "ack: out of memory");
-            return;
-        }
-        s->p = p;
-        s->cap = cap;
-    }
-    ack_problem *p = &s->p[s->np++];
-    memset(p, 0, sizeof *p);
     p->seg_pos = d->pos.seg_in_st;
-    p->order = s->order++;
     memcpy(p->tag, tag, sizeof p->tag);
     if (d->loop_id)
         ack_clean(p->loop, a->o.full_loop_ids ? 7 : 5, d->loop_id, strlen(d->loop_id));
-    snprintf(p->clm01, sizeof p->clm01, "%s", ack_claim_at(s, p->seg_pos));
+    snprintf(p->clm01, sizeof p->clm01, "%s", ack_claim_at(&a->s, p->seg_pos));
     if (d->ik4[0] && d->elem > 0 && d->elem <= 99) {
         snprintf(p->ik4, sizeof p->ik4, "%s", d->ik4);
         p->elem = (uint16_t)d->elem;

@@ -470,3 +470,35 @@ Test(ack, a_directory_that_goes_away_is_an_io_error)
     x12_close(r);
     rmdir(root);
 }
+
+/* Damaged input of every kind still gives acknowledgments that are valid. */
+Test(ack, damaged_input_still_gives_valid_acks, .timeout = 120)
+{
+    const char *base = ONE_SET ISA_IN GS_IN SET("0001") SET("0002") "GE*2*77~\n" IEA_IN;
+    size_t len = strlen(base);
+    char *data = malloc(len + 1);
+    unsigned seed = 12345;
+    const char pool[] = "*:^~\nISAGSTE0123456789 ";
+    for (int round = 0; round < 300; round++) {
+        memcpy(data, base, len + 1);
+        seed = seed * 1103515245u + 12345u;
+        int flips = 1 + (int)(seed >> 16) % 4;
+        for (int k = 0; k < flips; k++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = (seed >> 8) % len;
+            seed = seed * 1103515245u + 12345u;
+            data[at] = pool[(seed >> 16) % (sizeof pool - 1)];
+        }
+        size_t n = len - ((seed >> 4) % 7 == 0 ? (seed >> 9) % len : 0); /* sometimes cut */
+        ack_inject inj[] = {
+            {.at = "NM1", .every = 1, .loop = "2010AA", .elem = 9, .ik4 = "7", .found = "X*1"},
+            {.at = "CLM", .every = 1, .before = 1, .loop = "2300", .ik3 = "2"},
+            {.at = "SV1", .every = 1, .sev = X12_SEV_WARNING, .level = 5},
+        };
+        ack_out o;
+        ak_run(&o, data, n, inj, round % 2 ? N(inj) : 0, NULL);
+        cr_assert_eq(o.rc, CH_OK, "round %d: %s", round, o.err.msg);
+        ak_done(&o);
+    }
+    free(data);
+}
