@@ -253,7 +253,6 @@ static void ev_gs_close(void *ctx, const x12_isa_info *isa, const x12_gs_info *g
     a->g.state = ACK_CLOSING;
     a->g.ge_seen = gs->closed;
     snprintf(a->g.ge_count, sizeof a->g.ge_count, "%s", gs->ge_count);
-    a->g.nsets = gs->nsets;
 }
 
 static void ev_isa_close(void *ctx, const x12_isa_info *isa)
@@ -264,6 +263,15 @@ static void ev_isa_close(void *ctx, const x12_isa_info *isa)
 
 /* ---- claims (for CTX*CLM01) ---------------------------------------------- */
 
+static void end_claim(ack_claim *c, uint32_t at, x12_str tag)
+{
+    if (c->from && !c->to) {
+        c->to = at;
+        x12_copy(tag, c->end_tag, sizeof c->end_tag);
+    }
+}
+
+/* An 837 claim runs from its CLM to the next CLM, HL or SE. */
 static void track_claim(x12_ack *a, const x12_segment *seg)
 {
     ack_set *s = &a->s;
@@ -271,23 +279,37 @@ static void track_claim(x12_ack *a, const x12_segment *seg)
         return;
     uint32_t at = seg->pos.seg_in_st;
     if (x12_is(seg, "CLM")) {
+        end_claim(&s->claim[0], at, seg->tag);
         s->claim[1] = s->claim[0];
-        if (!s->claim[1].to)
-            s->claim[1].to = at;
-        x12_str id = x12_elem(seg, 1);
+        memset(&s->claim[0], 0, sizeof s->claim[0]);
         s->claim[0].from = at;
-        s->claim[0].to = 0;
+        x12_str id = x12_elem(seg, 1);
         ack_clean(s->claim[0].id, sizeof s->claim[0].id, id.p, id.len);
-    } else if ((x12_is(seg, "HL") || x12_is(seg, "SE")) && s->claim[0].from && !s->claim[0].to) {
-        s->claim[0].to = at;
+    } else if (x12_is(seg, "HL") || x12_is(seg, "SE")) {
+        end_claim(&s->claim[0], at, seg->tag);
     }
 }
 
-const char *ack_claim_at(const ack_set *s, uint32_t pos)
+/*
+ * The claim a problem at segment pos (tag, loop) is in, or "".  The guide
+ * validator reports a missing segment or loop at the segment that ended its
+ * loop, as that segment arrives: a problem reported at the CLM, HL or SE
+ * that ended a claim, about another segment, belongs to the claim that
+ * ended.  Loops before 2300 (the 837's claim loop) are not in a claim.
+ */
+const char *ack_claim_at(const ack_set *s, uint32_t pos, const char *tag, const char *loop,
+                         uint32_t last)
 {
+    if (loop && loop[0] >= '0' && loop[0] <= '9' && atoi(loop) < 2300)
+        return "";
     for (int i = 0; i < 2; i++) {
         const ack_claim *c = &s->claim[i];
-        if (c->from && c->id[0] && pos >= c->from && (!c->to || pos < c->to))
+        if (c->to && c->to == pos && pos == last && strcmp(tag, c->end_tag))
+            return c->id;
+    }
+    for (int i = 0; i < 2; i++) {
+        const ack_claim *c = &s->claim[i];
+        if (c->from && pos >= c->from && (!c->to || pos < c->to))
             return c->id;
     }
     return "";

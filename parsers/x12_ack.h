@@ -32,10 +32,12 @@
  *   cut to the 4 characters X12 element 447 allows ("2010AA" -> "2010";
  *   x12_ack_opts.full_loop_ids writes it whole, as some partners expect,
  *   though the 999 guide table then reports it as too long).
- *   A CTX*CLM01:<claim id> follows each IK3 inside an 837 claim (the claim
- *   whose CLM the segment follows, until the next HL, CLM or SE).  The
- *   situational-trigger CTX is not written: a diagnostic does not say which
- *   segment triggered the rule.
+ *   A CTX*CLM01:<claim id> follows each IK3 inside an 837 claim: a claim
+ *   runs from its CLM to the next CLM, HL or SE; a problem the validator
+ *   reports at the segment that ended a claim, about another segment (a
+ *   missing one), is in the claim that ended; problems in loops before 2300
+ *   are in none.  The last two claims are kept.  The situational-trigger CTX
+ *   is not written: a diagnostic does not say which segment triggered it.
  *   At most X12_ACK_MAX_PROBLEMS IK3/IK4 entries are listed per transaction
  *   set; problems past that still decide IK5 but are not listed.
  *

@@ -40,6 +40,7 @@ typedef struct ack_problem {
 
 typedef struct ack_claim {
     uint32_t from, to;    /* segment positions: [from, to); to 0 while open */
+    char end_tag[4];      /* the segment at to: CLM, HL or SE */
     char id[36];          /* CLM01, cut to CTX01-2's 35 characters */
 } ack_claim;
 
@@ -63,7 +64,7 @@ typedef struct ack_group {
     x12_writer w;
     unsigned long isa13, gs06;    /* the 999's own */
     unsigned long st_base;        /* w.count before its ST */
-    unsigned received, accepted, noted, nsets;
+    unsigned received, accepted, noted;
     int worst;
     char ak9[5][4];
     unsigned nak9;
@@ -130,6 +131,7 @@ void ack_fail(x12_ack *a, ch_code code, const char *fmt, ...) __attribute__((for
 void ack_clean(char *dst, size_t size, const char *s, size_t n);
 
 /* x12_ack.c */
-const char *ack_claim_at(const ack_set *s, uint32_t pos);
+const char *ack_claim_at(const ack_set *s, uint32_t pos, const char *tag, const char *loop,
+                         uint32_t last);
 
 #endif

@@ -179,7 +179,8 @@ void ack_set_problem(x12_ack *a, const x12_diag *d)
     memcpy(p->tag, tag, sizeof p->tag);
     if (d->loop_id)
         ack_clean(p->loop, a->o.full_loop_ids ? 7 : 5, d->loop_id, strlen(d->loop_id));
-    snprintf(p->clm01, sizeof p->clm01, "%s", ack_claim_at(&a->s, p->seg_pos));
+    snprintf(p->clm01, sizeof p->clm01, "%s",
+             ack_claim_at(&a->s, p->seg_pos, tag, d->loop_id, a->last_pos.seg_in_st));
     if (d->ik4[0] && d->elem > 0 && d->elem <= 99) {
         snprintf(p->ik4, sizeof p->ik4, "%s", d->ik4);
         p->elem = (uint16_t)d->elem;
@@ -362,7 +363,7 @@ static void write_ak9(x12_ack *a, ack_group *g)
     x12w_seg(w, "AK9");
     x12w_eln(w, &ack, 1);
     if (g->ge_seen && ge.len <= 6 && x12_is_digits(ge))
-        x12w_el(w, g->ge_count);
+        x12w_elf(w, "%lu", strtoul(g->ge_count, NULL, 10));
     else
         x12w_elf(w, "%u", g->received);
     x12w_elf(w, "%u", g->received);

@@ -34,6 +34,8 @@ typedef struct ack_inject {
     unsigned ref;
     const char *ik3, *ik4, *ik5, *ak9, *ta1, *found;
     int every;               /* every segment tagged `at`, not just the nth */
+    unsigned seg_in_st;      /* report at this position instead (a rule
+                                reported at its loop's first segment) */
 } ack_inject;
 
 typedef struct ack_out {
@@ -57,6 +59,8 @@ static inline void ak_inject(x12_ack *a, const x12_segment *s, const ack_inject 
         snprintf(d.tag, sizeof d.tag, "%s", in->tag);
     else
         x12_copy(s->tag, d.tag, sizeof d.tag);
+    if (in->seg_in_st)
+        d.pos.seg_in_st = in->seg_in_st;
     d.loop_id = in->loop;
     d.elem = in->elem;
     d.comp = in->comp;

@@ -267,6 +267,46 @@ Test(ack, the_claim_an_error_is_in_is_named)
     ak_done(&o);
 }
 
+/* The validator reports a missing segment at the segment that ended its
+ * loop, as that segment arrives, and a rule at its loop's first segment. */
+Test(ack, problems_reported_where_a_claim_ends_name_that_claim)
+{
+    const char *data = ISA_IN GS_IN "ST*837*0001*005010X222A1~\n"
+        "BHT*0019*00*REF1*20261120*0915*CH~\nNM1*41*2*ACME*****46*S1~\nPER*IC*JANE*TE*5555551212~\n"
+        "NM1*40*2*PAYER*****46*R1~\nHL*1**20*1~\nNM1*85*2*CLINIC*****XX*1234567893~\n"
+        "HL*2*1*22*0~\nSBR*P*18*******CI~\nNM1*IL*1*DOE*JOHN****MI*123~\n"
+        "CLM*C1*100***11:B:1*Y*A*Y*Y~\nDTP*431*D8*20261101~\nLX*1~\nSV1*HC:99213*100*UN*1***1~\n"
+        "CLM*C2*100***11:B:1*Y*A*Y*Y~\nLX*1~\nSV1*HC:99213*100*UN*1***1~\n"
+        "HL*3*1*22*0~\nSBR*P*18*******CI~\nNM1*IL*1*ROE*JANE****MI*456~\n"
+        "CLM*C3*100***11:B:1*Y*A*Y*Y~\nLX*1~\nSV1*HC:99213*100*UN*1***1~\n"
+        "SE*24*0001~\n" GE_IN IEA_IN;
+    ack_inject inj[] = {
+        {.at = "CLM", .nth = 2, .tag = "REF", .loop = "2300", .ik3 = "3"},
+        {.at = "CLM", .nth = 2, .loop = "2300", .elem = 5, .comp = 3, .ik4 = "7", .found = "X"},
+        {.at = "HL", .nth = 3, .tag = "DTP", .loop = "2300", .ik3 = "3"},
+        {.at = "HL", .nth = 3, .tag = "PRV", .loop = "2000B", .ik3 = "3"},
+        {.at = "HL", .nth = 3, .tag = "AMT", .loop = "2300", .ik3 = "I6", .seg_in_st = 15},
+        {.at = "SE", .tag = "DTP", .loop = "2300", .ik3 = "3"},
+    };
+    ack_out o;
+    ak_run_str(&o, data, inj, N(inj));
+    const char *t = o.text[0];
+    const char *want[][2] = {
+        {"IK3*REF*15*2300*3", "CTX*CLM01:C1"}, {"IK3*CLM*15*2300*8", "CTX*CLM01:C2"},
+        {"IK3*AMT*15*2300*I6", "CTX*CLM01:C2"}, {"IK3*DTP*18*2300*3", "CTX*CLM01:C2"},
+        {"IK3*DTP*24*2300*3", "CTX*CLM01:C3"}, {"IK3*PRV*18*2000*3", "IK3*DTP*24*2300*3"},
+        {"CTX*CLM01:C3", "IK5*R*5*I5"},
+    };
+    static char segs[64][512];
+    ak_segs(t, segs, 64);
+    for (int i = 0; i < N(want); i++) {
+        int k = ak_index(t, want[i][0]);
+        cr_assert_geq(k, 0, "no %s in\n%s", want[i][0], t);
+        cr_assert_str_eq(segs[k + 1], want[i][1], "after %s\n%s", want[i][0], t);
+    }
+    ak_done(&o);
+}
+
 Test(ack, warnings_only_accept_with_errors_noted)
 {
     ack_inject inj[] = {{.at = "PER", .sev = X12_SEV_WARNING, .level = 5}};
