@@ -9,11 +9,13 @@
  * diagnostics whose code starts with "envelope." are skipped when passed in
  * (passing them is harmless; they would otherwise count twice).
  *
- * Order: a diagnostic about a segment may be passed before that segment is
- * fed (the tokenizer reports while reading it; such diagnostics wait, at
- * most 64 of them, until it arrives) or after it, but before the next
- * segment is fed.  A diagnostic is placed by its position (x12_pos): in the
- * transaction set, group or interchange it names.
+ * Order: a diagnostic is placed by its position (x12_pos) in the
+ * transaction set, group or interchange it names.  It may be passed before
+ * its segment is fed (the tokenizer reports while reading it; such
+ * diagnostics wait, at most 64 of them, until it arrives) or any time after,
+ * until the segment after its envelope's trailer (SE, GE, IEA) is fed: that
+ * is when the set's AK2 loop, the group's 999 and the interchange's TA1 are
+ * written.
  *
  * What is written, for each functional group received, one 999 file in its
  * own interchange:
@@ -22,6 +24,12 @@
  *   ST*999*0001*005010X231A1, AK1 (GS01, GS06, GS08), then per transaction
  *   set an AK2 (ST01, ST02, ST03), its IK3 loops and an IK5, then AK9, SE,
  *   GE, IEA.  Delimiters * ^ : ~ with a newline after each terminator.
+ *   A received value the 999 cannot carry as it is (AK202 shorter than 4,
+ *   a GS06 that is not a number, an empty GS01/GS08/ST01) is zero-padded or
+ *   replaced (0, ZZ, UNKNOWN, 000) so the 999 stays valid (the envelope
+ *   checker's IK5 7 and AK905 2/6 say what was wrong with ST02, GS08 and
+ *   GS06).  Whatever version was received, the answer is a 5010 999 (no 997
+ *   for 4010 partners).
  *
  *   IK3: one per segment-level problem (the diagnostic's ik3 code), and one
  *   IK3 with code 8 per segment with element problems (ik4 codes), followed
