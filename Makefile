@@ -60,7 +60,7 @@ deps:
 $(BIN): $(LIB_OBJ) $(BUILD)/engine/main.o
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/%.o: %.c $(wildcard parsers/*.h engine/*.h)
+$(BUILD)/%.o: %.c $(wildcard parsers/*.h engine/*.h tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 

@@ -137,6 +137,8 @@ int x12_diag_json(const x12_diag *d, char *buf, size_t size, int with_found)
         json_kv_str(&j, "ik304", d->ik3);
     if (d->ik4[0])
         json_kv_str(&j, "ik403", d->ik4);
+    if (d->ele_ref)
+        json_kv_uint(&j, "ik402", d->ele_ref);
     if (d->ta1[0])
         json_kv_str(&j, "ta105", d->ta1);
     json_obj_end(&j);

@@ -58,6 +58,8 @@ typedef struct x12_diag {
     char ik5[4];            /* 999 IK502 transaction set syntax error code */
     char ak9[4];            /* 999 AK905 functional group error code */
     char ta1[4];            /* TA105 interchange note code */
+    unsigned ele_ref;       /* 999 IK402 data element reference number (98 for
+                               NM101), 0 when unknown */
 } x12_diag;
 
 /* Receives each diagnostic as it is found; the pointer is valid only during

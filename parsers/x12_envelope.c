@@ -182,6 +182,11 @@ static void check_code(x12_env *e, const x12_segment *seg, unsigned el, const ch
                "ISA%02u holds a code the standard does not define", el);
 }
 
+/* ISA05 / ISA07: the interchange ID qualifiers of the X12 standard. */
+static const char *const idq[] = {"01", "14", "20", "27", "28", "29", "30", "33", "ZZ", NULL};
+
+int x12_isa_qualifier_ok(x12_str s) { return in_list(s, idq); }
+
 static void open_isa(x12_env *e, const x12_segment *seg)
 {
     close_isa(e, seg, NULL);
@@ -213,7 +218,6 @@ static void open_isa(x12_env *e, const x12_segment *seg)
         /* the X12 standard's code lists; the HIPAA guides narrow ISA01 to 00/03 */
     static const char *const auth[] = {"00", "01", "02", "03", "04", "05", "06", NULL};
     static const char *const sec[] = {"00", "01", NULL};
-    static const char *const idq[] = {"01", "14", "20", "27", "28", "29", "30", "33", "ZZ", NULL};
     static const char *const ack[] = {"0", "1", NULL}, *const use[] = {"P", "T", "I", NULL};
     check_code(e, seg, 1, auth, "an authorization qualifier 00 to 06", ACK(NULL, NULL, "010"));
     check_code(e, seg, 3, sec, "00 or 01", ACK(NULL, NULL, "012"));

@@ -97,5 +97,7 @@ int x12_is_digits(x12_str s);
 int x12_valid_date(x12_str s);
 /* HHMM, HHMMSS, HHMMSSD, HHMMSSDD: a real time of day. */
 int x12_valid_time(x12_str s);
+/* ISA05/ISA07: an interchange ID qualifier the standard defines (01, ZZ...). */
+int x12_isa_qualifier_ok(x12_str s);
 
 #endif
