@@ -658,6 +658,12 @@ ch_code tcurl_fail(transport *t, ch_error *err, CURLcode rc, const char *step, c
     case CURLE_COULDNT_CONNECT:
         return tfail(t, err, CH_ERR_TRANSPORT, 1, step, name, "%s%scannot connect to %s (%s)", pre, sep,
                      host, curl_words);
+    case CURLE_ABORTED_BY_CALLBACK:
+        if (t->stalled)
+            return tfail(t, err, CH_ERR_TIMEOUT, 1, step, name,
+                         "%s%stimed out: stalled, no data moved for %lds (stall_timeout)", pre, sep,
+                         c->stall_timeout_s);
+        return tfail(t, err, CH_ERR_TRANSPORT, 0, step, name, "%s%s%s", pre, sep, curl_words);
     case CURLE_OPERATION_TIMEDOUT:
         return tfail(t, err, CH_ERR_TIMEOUT, 1, step, name,
                      "%s%stimed out (connect_timeout %lds, stall_timeout %lds below %ld bytes/s%s) (%s)",
@@ -726,11 +732,47 @@ ch_code tcurl_fail(transport *t, ch_error *err, CURLcode rc, const char *step, c
     }
 }
 
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Stall watch.  curl's own LOW_SPEED check averages over a window of about
+ * five seconds, so a stall after a burst is noticed seconds late.  This
+ * callback (called at least once a second, also while idle) abandons an
+ * exchange when no byte has moved either way for stall_timeout seconds:
+ * waiting for a reply counts as stalled too.
+ */
+static int xferinfo(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)ultotal;
+    transport *t = ud;
+    double now = mono_now();
+    if (dlnow != t->moved_dl || ulnow != t->moved_ul) {
+        t->moved_dl = dlnow;
+        t->moved_ul = ulnow;
+        t->moved_at = now;
+        return 0;
+    }
+    if (now - t->moved_at >= (double)t->cfg.stall_timeout_s) {
+        t->stalled = 1;
+        return 1;
+    }
+    return 0;
+}
+
 void tcurl_common(transport *t, const char *proto)
 {
     CURL *c = t->curl;
     t->errbuf[0] = '\0';
     t->kh_match = -1;
+    t->stalled = 0;
+    t->moved_at = mono_now();
+    t->moved_ul = t->moved_dl = 0;
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->errbuf);
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -743,11 +785,16 @@ void tcurl_common(transport *t, const char *proto)
 #endif
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, t->cfg.connect_timeout_s);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, t->cfg.stall_bytes_per_s);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, t->cfg.stall_timeout_s);
+    if (t->cfg.stall_bytes_per_s > 1) {
+        /* a throughput floor on top of the stall watch */
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, t->cfg.stall_bytes_per_s);
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, t->cfg.stall_timeout_s);
+    }
     curl_easy_setopt(c, CURLOPT_TIMEOUT, t->cfg.timeout_s);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 1L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, xferinfo);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 }
 
 void tcurl_count(transport *t)

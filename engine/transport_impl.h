@@ -48,6 +48,9 @@ struct transport {
     int retryable;              /* the last failure is transient */
     long connects;              /* connections made so far */
     int kh_match;               /* sftp: last known_hosts verdict (curl_khmatch), -1 none */
+    double moved_at;            /* stall watch: when bytes last moved (monotonic s) */
+    curl_off_t moved_ul, moved_dl;
+    int stalled;                /* the exchange was abandoned as stalled */
     uint64_t rng;               /* retry jitter */
 };
 

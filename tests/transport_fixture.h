@@ -54,13 +54,14 @@ static inline const char *tf_root(void)
     return root;
 }
 
-/* printf into a static rotating buffer (tests only). */
+/* printf into one of 64 rotating static buffers (tests only): copy what
+ * must outlive 64 more calls. */
 static inline const char *tf_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static inline const char *tf_fmt(const char *fmt, ...)
 {
-    static char bufs[16][4096];
+    static char bufs[64][4096];
     static int k;
-    char *b = bufs[k++ & 15];
+    char *b = bufs[k++ & 63];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(b, sizeof bufs[0], fmt, ap);
