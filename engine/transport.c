@@ -743,8 +743,8 @@ static double mono_now(void)
  * Stall watch.  curl's own LOW_SPEED check averages over a window of about
  * five seconds, so a stall after a burst is noticed seconds late.  This
  * callback (called at least once a second, also while idle) abandons an
- * exchange when no byte has moved either way for stall_timeout seconds:
- * waiting for a reply counts as stalled too.
+ * exchange when no byte has moved either way for stall_timeout seconds once
+ * connected: waiting for a reply counts as stalled too.
  */
 static int xferinfo(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
@@ -752,6 +752,15 @@ static int xferinfo(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t u
     (void)ultotal;
     transport *t = ud;
     double now = mono_now();
+    if (!t->connected) {
+        /* Connecting (TCP, TLS, SSH login) is connect_timeout's business:
+         * the stall clock starts once the exchange itself begins. */
+        curl_off_t pre = 0;
+        if (curl_easy_getinfo(t->curl, CURLINFO_PRETRANSFER_TIME_T, &pre) != CURLE_OK || pre <= 0)
+            return 0;
+        t->connected = 1;
+        t->moved_at = now;
+    }
     if (dlnow != t->moved_dl || ulnow != t->moved_ul) {
         t->moved_dl = dlnow;
         t->moved_ul = ulnow;
@@ -771,6 +780,7 @@ void tcurl_common(transport *t, const char *proto)
     t->errbuf[0] = '\0';
     t->kh_match = -1;
     t->stalled = 0;
+    t->connected = 0;
     t->moved_at = mono_now();
     t->moved_ul = t->moved_dl = 0;
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);

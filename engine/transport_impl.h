@@ -51,6 +51,7 @@ struct transport {
     double moved_at;            /* stall watch: when bytes last moved (monotonic s) */
     curl_off_t moved_ul, moved_dl;
     int stalled;                /* the exchange was abandoned as stalled */
+    int connected;              /* stall watch: past connecting (pretransfer) */
     uint64_t rng;               /* retry jitter */
 };
 
