@@ -1676,6 +1676,63 @@ ch_code transport_after_collect(transport *t, const char *remote_name, ch_error 
     }
 }
 
+ch_code transport_collect(transport *t, const char *inbox_dir, transport_record_fn record, void *ud,
+                          size_t *collected, ch_error *err)
+{
+    if (collected)
+        *collected = 0;
+    char **names = NULL;
+    size_t n = 0;
+    ch_code rc = transport_list(t, &names, &n, err);
+    if (rc)
+        return rc;
+    ch_code first = CH_OK;
+    ch_error e;
+    for (size_t i = 0; i < n; i++) {
+        char local[TRANSPORT_NAME_MAX + 1], path[TRANSPORT_PATH_MAX + TRANSPORT_NAME_MAX + 2];
+        char hex[SHA256_HEX];
+        uint64_t size = 0;
+        ch_error_clear(&e);
+        snprintf(local, sizeof local, "%s", names[i]);
+        ch_code c = transport_get(t, names[i], inbox_dir, local, hex, &size, &e);
+        if (c == CH_ERR_EXISTS) {
+            /* another file under that name came before: keep both */
+            char stamp[32];
+            time_t now = time(NULL);
+            struct tm tm;
+            gmtime_r(&now, &tm);
+            strftime(stamp, sizeof stamp, ".%Y%m%dT%H%M%SZ", &tm);
+            if (strlen(names[i]) + strlen(stamp) <= TRANSPORT_NAME_MAX) {
+                snprintf(local, sizeof local, "%s%s", names[i], stamp);
+                ch_error_clear(&e);
+                c = transport_get(t, names[i], inbox_dir, local, hex, &size, &e);
+            }
+        }
+        if (c == CH_OK) {
+            snprintf(path, sizeof path, "%s/%s", inbox_dir, local);
+            c = record(ud, names[i], path, size, hex, &e);
+            if (c == CH_ERR_EXISTS) {
+                unlink(path); /* recorded before: kept once */
+                c = CH_OK;
+            } else if (c != CH_OK) {
+                ch_error_prefix(&e, "payer %s: collect %s: recording", t->cfg.payer, names[i]);
+            }
+            if (c == CH_OK) {
+                if (collected)
+                    (*collected)++;
+                c = transport_after_collect(t, names[i], &e);
+            }
+        }
+        if (c != CH_OK && first == CH_OK) {
+            first = c;
+            if (err)
+                *err = e;
+        }
+    }
+    transport_names_free(names, n);
+    return first;
+}
+
 /* ================================================================= retries */
 
 long transport_retry_delay(unsigned attempt, long base_ms, long max_ms, uint64_t rand)

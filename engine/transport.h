@@ -258,6 +258,28 @@ ch_code transport_archive(transport *t, const char *remote_name, ch_error *err);
 /* The collect step's last move: remove, archive or keep, as the profile says. */
 ch_code transport_after_collect(transport *t, const char *remote_name, ch_error *err);
 
+/*
+ * Called by transport_collect for each downloaded response, before anything
+ * is removed or archived remotely: record (name, size, SHA-256) in the
+ * ledger here.  Return CH_OK when recorded; CH_ERR_EXISTS when the same
+ * content was recorded before (the local copy is then deleted, the remote
+ * one still removed/archived: a file seen twice is kept once); any other
+ * code leaves the remote file where it is, to be collected again.
+ */
+typedef ch_code (*transport_record_fn)(void *ud, const char *remote_name, const char *local_path,
+                                       uint64_t size, const char sha256_hex[SHA256_HEX], ch_error *err);
+
+/*
+ * One collection pass: list the response location, download each file into
+ * inbox_dir (same name; if that name holds other content already, the name
+ * gets a UTC time stamp: "NAME.20250115T101500Z"), call record, then
+ * transport_after_collect.  A failure on one file does not stop the others;
+ * the first error is returned (err) and *collected (may be NULL) counts the
+ * files recorded (CH_OK or CH_ERR_EXISTS from record).
+ */
+ch_code transport_collect(transport *t, const char *inbox_dir, transport_record_fn record, void *ud,
+                          size_t *collected, ch_error *err);
+
 /* ------------------------------------------------------- retry and recovery */
 
 /*

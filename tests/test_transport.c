@@ -679,3 +679,75 @@ Test(dir, missing_directories_and_files_are_clear_errors)
     cr_assert(strstr(e.msg, "no archive_dir"), "%s", e.msg);
     transport_close(t);
 }
+
+/* ------------------------------------------------------------- collect pass */
+
+typedef struct rec {
+    const char *resp;      /* the payer's response dir: files must still be there */
+    int calls, dupes;
+    char seen[8][SHA256_HEX];
+    int nseen;
+    int fail_on;           /* refuse to record the call with this number (1-based) */
+} rec;
+
+static ch_code record_cb(void *ud, const char *remote, const char *local, uint64_t size,
+                         const char hex[SHA256_HEX], ch_error *err)
+{
+    rec *r = ud;
+    r->calls++;
+    /* recorded before anything happens remotely */
+    cr_assert_eq(access(tf_fmt("%s/%s", r->resp, remote), F_OK), 0, "%s gone before it was recorded", remote);
+    struct stat st;
+    cr_assert_eq(stat(local, &st), 0);
+    cr_assert_eq((uint64_t)st.st_size, size);
+    char want[SHA256_HEX];
+    uint64_t sz;
+    cr_assert_eq(sha256_file(local, want, &sz, err), CH_OK);
+    cr_assert_str_eq(hex, want);
+    if (r->calls == r->fail_on)
+        return ch_error_set(err, CH_ERR_DB, "ledger is locked");
+    for (int i = 0; i < r->nseen; i++)
+        if (!strcmp(r->seen[i], hex)) {
+            r->dupes++;
+            return CH_ERR_EXISTS;
+        }
+    snprintf(r->seen[r->nseen++], SHA256_HEX, "%s", hex);
+    return CH_OK;
+}
+
+Test(dir, collect_records_before_archiving_and_keeps_duplicates_once)
+{
+    dirfix f;
+    transport_config c;
+    dir_setup(&f, &c, "  after_collect: archive\n");
+    transport *t;
+    ch_error e = {0};
+    cr_assert_eq(transport_open(&c, &t, &e), CH_OK, "%s", e.msg);
+    cr_assert_eq(tf_write(tf_fmt("%s/a.999", f.resp), "AAA", 3), 0);
+    cr_assert_eq(tf_write(tf_fmt("%s/b.999", f.resp), "AAA", 3), 0); /* same content, other name */
+    cr_assert_eq(tf_write(tf_fmt("%s/c.835", f.resp), "CCC", 3), 0);
+    cr_assert_eq(tf_write(tf_fmt("%s/d.277", f.resp), "DDD", 3), 0);
+    rec r = {f.resp, 0, 0, {{0}}, 0, 4};
+    size_t got = 0;
+    cr_assert_eq(transport_collect(t, f.inbox, record_cb, &r, &got, &e), CH_ERR_DB);
+    cr_assert(strstr(e.msg, "payer acme: collect d.277: recording: ledger is locked"), "%s", e.msg);
+    cr_assert_eq(r.calls, 4);
+    cr_assert_eq(r.dupes, 1);
+    cr_assert_eq(got, 3);
+    /* a, b, c archived; d (not recorded) stays for the next pass */
+    cr_assert_eq(count_entries(f.arch), 3);
+    cr_assert_eq(count_entries(f.resp), 1);
+    cr_assert_eq(access(tf_fmt("%s/d.277", f.resp), F_OK), 0);
+    /* the duplicate was kept once in the inbox */
+    cr_assert_eq(access(tf_fmt("%s/a.999", f.inbox), F_OK), 0);
+    cr_assert_eq(access(tf_fmt("%s/b.999", f.inbox), F_OK), -1);
+    /* next pass: d is collected; a new "c.835" with other content gets a stamped local name */
+    cr_assert_eq(tf_write(tf_fmt("%s/c.835", f.resp), "C2", 2), 0);
+    r.fail_on = 0;
+    cr_assert_eq(transport_collect(t, f.inbox, record_cb, &r, &got, &e), CH_OK, "%s", e.msg);
+    cr_assert_eq(got, 2);
+    cr_assert_eq(count_entries(f.resp), 0);
+    cr_assert_eq(count_entries(f.inbox), 4); /* a.999 c.835 c.835.<stamp> d.277 */
+    transport_close(t);
+    rmrf(f.root);
+}
