@@ -13,7 +13,8 @@
  * reach the sink when the status is 2xx.
  *
  *   put      PUT (or POST) the file to upload_url; one request is atomic for
- *            the payer, so there is no temporary name
+ *            the payer, so there is no temporary name.  PUT carries
+ *            If-None-Match: * (412 = the name is taken: CH_ERR_EXISTS)
  *   exists   HEAD exists_url (default: the PUT upload URL); 404 = absent
  *   list     GET list_url: a JSON array (nginx autoindex_format json) or lines
  *   get      GET fetch_url (default list_url + name)
@@ -348,7 +349,9 @@ static ch_code https_put(transport *t, const char *local_path, const char *remot
     char ct[160];
     snprintf(ct, sizeof ct, "Content-Type: %s", h->content_type);
     int multipart = h->upload_format == TRANSPORT_UPLOAD_CORE_MULTIPART;
-    struct curl_slist *hd = headers_with(t, multipart ? NULL : ct, NULL);
+    /* PUT creates, never replaces, where the server honours If-None-Match. */
+    int put = !multipart && strcmp(h->method, "POST") != 0;
+    struct curl_slist *hd = headers_with(t, multipart ? NULL : ct, put ? "If-None-Match: *" : NULL);
     curl_mime *mime = NULL;
     if (!hd) {
         tsource_close(&src);
@@ -385,7 +388,11 @@ static ch_code https_put(transport *t, const char *local_path, const char *remot
     hx x = {t, {NULL, 0, 0, 4096, 0}, NULL};
     curl_easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, hx_write);
     curl_easy_setopt(t->curl, CURLOPT_WRITEDATA, &x);
-    rc = exchange(t, &x, "put", remote_name, NULL, err);
+    long st = 0;
+    rc = exchange(t, &x, "put", remote_name, &st, err);
+    if (rc != CH_OK && st == 412)
+        rc = tfail(t, err, CH_ERR_EXISTS, 0, "put", remote_name,
+                   "HTTP 412: the server has this name already (delivered before?); not overwritten");
     tbuf_free(&x.body);
 out:
     curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, NULL);

@@ -159,6 +159,25 @@ Test(https, mutual_tls)
     transport_close(t);
     cr_assert(tf_same(f.src, tf_fmt("%s/M1.x12", f.up)));
 
+    /* the client key protected by a passphrase (from the environment) */
+    const char *enc = tf_fmt("%s/client-enc.key", f.local);
+    char encp[700];
+    snprintf(encp, sizeof encp, "%s", enc);
+    cr_assert_eq(system(tf_fmt("openssl pkey -in '%s' -aes256 -passout pass:open-sesame-42 -out '%s'",
+                               tf_env("HTTPS_CLIENT_KEY"), encp)), 0);
+    setenv("CH_TEST_KEYPASS", "open-sesame-42", 1);
+    t = open_https(tf_fmt("%s    client_cert: %s\n    client_key: %s\n    client_key_passphrase_env: CH_TEST_KEYPASS\n",
+                          u, tf_env("HTTPS_CLIENT_CERT"), encp), NULL);
+    cr_assert_eq(transport_put(t, f.src, "M4.x12", &e), CH_OK, "%s", e.msg);
+    transport_close(t);
+    setenv("CH_TEST_KEYPASS", "wrong-sesame-99", 1);
+    t = open_https(tf_fmt("%s    client_cert: %s\n    client_key: %s\n    client_key_passphrase_env: CH_TEST_KEYPASS\n",
+                          u, tf_env("HTTPS_CLIENT_CERT"), encp), NULL);
+    cr_assert_eq(transport_put(t, f.src, "M5.x12", &e), CH_ERR_CONFIG, "%s", e.msg);
+    cr_assert(strstr(e.msg, "local certificate or key problem"), "%s", e.msg);
+    cr_assert(!strstr(e.msg, "sesame"), "%s", e.msg);
+    transport_close(t);
+
     /* no certificate: nginx says HTTP 400 while curl says OK; we say no */
     t = open_https(u, NULL);
     cr_assert_eq(transport_put(t, f.src, "M2.x12", &e), CH_ERR_TRANSPORT, "%s", e.msg);
