@@ -319,7 +319,7 @@ Test(config, names)
 Test(config, every_example_in_the_docs_parses)
 {
     const char *path = tf_fmt("%s/docs/transport.md", tf_src_root());
-    size_t len;
+    size_t len = 0;
     char *md = tf_read(path, &len);
     cr_assert_not_null(md, "cannot read %s", path);
     int blocks = 0, kinds[4] = {0};

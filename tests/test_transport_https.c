@@ -114,7 +114,7 @@ Test(https, put_exists_list_get_archive_remove)
         char hex[SHA256_HEX], want[SHA256_HEX];
         uint64_t size;
         cr_assert_eq(transport_get(t, names[i], f.local, names[i], hex, &size, &e), CH_OK, "%s", e.msg);
-        size_t len;
+        size_t len = 0;
         char *body = tf_read(tf_fmt("%s/%s", f.resp, names[i]), &len);
         sha256_hex_of(body, len, want);
         free(body);
@@ -364,7 +364,7 @@ Test(https, post_and_core_multipart)
                           faulty(), tf_env("FAULTY_CA")), NULL);
     cr_assert_eq(transport_put(t, f.src, n2, &e), CH_OK, "%s", e.msg);
     transport_close(t);
-    size_t len;
+    size_t len = 0;
     char *body = tf_read(tf_fmt("%s/%s", tf_env("FAULTY_DIR"), n2), &len);
     cr_assert_not_null(body);
     const char *want[] = {"name=\"PayloadType\"", "X12_837_Request_005010X222A1", "name=\"ProcessingMode\"",

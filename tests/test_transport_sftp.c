@@ -150,7 +150,7 @@ Test(sftp, put_list_get_archive_remove_on_one_connection)
         cr_assert_eq(transport_get(t, names[i], f.local, names[i], hex, &size, &e), CH_OK, "%s", e.msg);
         const char *got = tf_fmt("%s/%s", f.local, names[i]);
         cr_assert(tf_same(remote, got), "%s differs", names[i]);
-        size_t len;
+        size_t len = 0;
         char *body = tf_read(remote, &len);
         sha256_hex_of(body, len, want);
         free(body);
@@ -216,7 +216,7 @@ Test(sftp, passphrase_from_env_and_from_file)
     sfix_init(&f);
     const char *key = tf_env("SFTP_KEY_PASSPHRASED");
     const char *passfile = tf_env("SFTP_KEY_PASSPHRASE_FILE");
-    size_t len;
+    size_t len = 0;
     char *pass = tf_read(passfile, &len);
     cr_assert_not_null(pass);
     pass[strcspn(pass, "\r\n")] = '\0';
