@@ -18,25 +18,9 @@
 const cli_command cli_commands[] = {
     {"inspect", cmd_inspect, "list the interchanges, groups and transaction sets of X12 files"},
     {"fmt", cmd_fmt, "print an X12 file one segment per line, optionally with other delimiters"},
+    {"validate", cmd_validate, "check X12 files against the HIPAA implementation guides"},
     {NULL, NULL, NULL},
 };
-
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "clearinghouse %s: ", cmd);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\nTry 'clearinghouse %s --help'.\n", cmd);
-    return EXIT_TROUBLE;
-}
-
-int cli_interactive(void)
-{
-    const char *ci = getenv("CI");
-    return isatty(STDERR_FILENO) && !(ci && *ci);
-}
 
 static void usage(FILE *fp)
 {

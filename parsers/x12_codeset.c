@@ -1,0 +1,137 @@
+/* x12_codeset.c - shape checks of external code sets (see x12_codeset.h) */
+#include "x12_codeset.h"
+
+#include <string.h>
+
+#include "x12_envelope.h"
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+static int is_alnum(char c) { return is_digit(c) || is_upper(c); }
+
+static int all(x12_str s, size_t from, size_t to, int (*pred)(char))
+{
+    for (size_t i = from; i < to; i++)
+        if (!pred(s.p[i]))
+            return 0;
+    return 1;
+}
+
+int x12_npi_ok(x12_str s)
+{
+    if (s.len != 10 || !x12_is_digits(s))
+        return 0;
+    /* Luhn over "80840" + 9 digits: the constant prefix contributes 24. */
+    int sum = 24;
+    for (int i = 8; i >= 0; i--) {
+        int d = s.p[i] - '0';
+        if ((8 - i) % 2 == 0) { /* doubled: every other digit from the right */
+            d *= 2;
+            if (d > 9)
+                d -= 9;
+        }
+        sum += d;
+    }
+    int check = (10 - sum % 10) % 10;
+    return check == s.p[9] - '0';
+}
+
+int x12_icd10cm_ok(x12_str s)
+{
+    if (s.len < 3 || s.len > 7)
+        return 0;
+    return is_upper(s.p[0]) && is_digit(s.p[1]) && all(s, 2, s.len, is_alnum);
+}
+
+static int pcs_char(char c) { return is_alnum(c) && c != 'I' && c != 'O'; }
+
+int x12_icd10pcs_ok(x12_str s) { return s.len == 7 && all(s, 0, 7, pcs_char); }
+
+int x12_icd9dx_ok(x12_str s)
+{
+    if (s.len >= 3 && s.len <= 5 && all(s, 0, s.len, is_digit))
+        return 1;
+    if (s.len >= 3 && s.len <= 5 && s.p[0] == 'V' && all(s, 1, s.len, is_digit))
+        return 1;
+    return s.len >= 4 && s.len <= 5 && s.p[0] == 'E' && all(s, 1, s.len, is_digit);
+}
+
+int x12_icd9px_ok(x12_str s) { return s.len >= 3 && s.len <= 4 && all(s, 0, s.len, is_digit); }
+
+int x12_hi_ok(x12_str q, x12_str code, const char **what)
+{
+    static const char *const icd10cm[] = {"ABK", "ABF", "ABJ", "ABN", "APR", NULL};
+    static const char *const icd10pcs[] = {"BBR", "BBQ", NULL};
+    static const char *const icd9dx[] = {"BK", "BF", "BJ", "BN", "PR", NULL};
+    static const char *const icd9px[] = {"BR", "BQ", NULL};
+    static const struct {
+        const char *const *quals;
+        int (*ok)(x12_str);
+        const char *name;
+    } sets[] = {{icd10cm, x12_icd10cm_ok, "ICD-10-CM"},
+                {icd10pcs, x12_icd10pcs_ok, "ICD-10-PCS"},
+                {icd9dx, x12_icd9dx_ok, "ICD-9-CM diagnosis"},
+                {icd9px, x12_icd9px_ok, "ICD-9-CM procedure"}};
+    if (what)
+        *what = NULL;
+    for (size_t i = 0; i < sizeof sets / sizeof *sets; i++)
+        for (const char *const *k = sets[i].quals; *k; k++)
+            if (x12_eq(q, *k)) {
+                if (what)
+                    *what = sets[i].name;
+                return sets[i].ok(code);
+            }
+    return 1;
+}
+
+int x12_proc_ok(x12_str q, x12_str c)
+{
+    if (!x12_eq(q, "HC"))
+        return 1;
+    if (c.len != 5)
+        return 0;
+    if (all(c, 0, 5, is_digit))
+        return 1; /* CPT category I */
+    if (all(c, 0, 4, is_digit) && (c.p[4] == 'F' || c.p[4] == 'T' || c.p[4] == 'U'))
+        return 1; /* CPT category II / III, PLA */
+    return is_upper(c.p[0]) && all(c, 1, 5, is_digit); /* HCPCS level II */
+}
+
+int x12_state_ok(x12_str s)
+{
+    static const char states[] =
+        "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
+        "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY "
+        "AS GU MP PR VI FM MH PW UM AA AE AP";
+    if (s.len != 2 || !is_upper(s.p[0]) || !is_upper(s.p[1]))
+        return 0;
+    for (const char *p = states; *p; p += p[2] ? 3 : 2)
+        if (p[0] == s.p[0] && p[1] == s.p[1])
+            return 1;
+    return 0;
+}
+
+int x12_zip_ok(x12_str s) { return (s.len == 5 || s.len == 9) && x12_is_digits(s); }
+
+int x12_taxonomy_ok(x12_str s) { return s.len == 10 && all(s, 0, 9, is_alnum) && s.p[9] == 'X'; }
+
+int x12_ein_ok(x12_str s) { return s.len == 9 && x12_is_digits(s); }
+
+int x12_dtp_ok(x12_str f, x12_str v)
+{
+    if (x12_eq(f, "D8"))
+        return v.len == 8 && x12_valid_date(v);
+    if (x12_eq(f, "RD8")) {
+        if (v.len != 17 || v.p[8] != '-')
+            return 0;
+        x12_str a = {v.p, 8}, b = {v.p + 9, 8};
+        return x12_valid_date(a) && x12_valid_date(b) && memcmp(a.p, b.p, 8) <= 0;
+    }
+    if (x12_eq(f, "DT")) {
+        if (v.len != 12)
+            return 0;
+        x12_str d = {v.p, 8}, t = {v.p + 8, 4};
+        return x12_valid_date(d) && x12_valid_time(t);
+    }
+    return 1;
+}

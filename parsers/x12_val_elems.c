@@ -1,0 +1,484 @@
+/*
+ * x12_val_elems.c - a placed segment's elements against its guide entry.
+ *
+ * Per element: not used / too many elements, repetitions, components, data
+ * type, length, code list, then the entry's check= (level 5, only when the
+ * value passed everything else, so one bad value gives one report).  Then
+ * required elements and X12 syntax notes.  Values are zero-copy views into
+ * the tokenizer's buffer; nothing is allocated.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "x12_codeset.h"
+#include "x12_val_internal.h"
+
+typedef struct ectx {
+    xv *v;
+    const x12_gseg *s;
+    const x12_segment *seg;
+    int elem, comp, rep;
+    x12_str composite;  /* the composite (repetition) a component is in */
+    int skip_codes;     /* the key value was reported already / ST03 */
+} ectx;
+
+static void report(ectx *c, int level, const char *code, const char *ik4, x12_str found,
+                   const char *expected, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+static void report(ectx *c, int level, const char *code, const char *ik4, x12_str found,
+                   const char *expected, const char *fmt, ...)
+{
+    x12_diag d;
+    xv_diag(c->v, &d, NULL, X12_SEV_ERROR, level, code, c->s->tag, c->s->loop);
+    snprintf(d.ik3, sizeof d.ik3, "8");
+    snprintf(d.ik4, sizeof d.ik4, "%s", ik4);
+    d.elem = c->elem;
+    d.comp = c->comp;
+    d.rep = c->rep;
+    if (found.len)
+        x12_diag_found(&d, found.p, found.len);
+    if (expected)
+        snprintf(d.expected, sizeof d.expected, "%s", expected);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d.msg, sizeof d.msg, fmt, ap);
+    va_end(ap);
+    xv_emit(c->v, &d);
+}
+
+static const x12_str none = {"", 0};
+
+static void length_error(ectx *c, const x12_gelem *e, x12_str v, size_t len)
+{
+    char exp[48];
+    if (e->min == e->max)
+        snprintf(exp, sizeof exp, "exactly %u characters", e->max);
+    else
+        snprintf(exp, sizeof exp, "%u to %u characters", e->min, e->max);
+    int shrt = len < e->min;
+    report(c, 1, shrt ? "element.too_short" : "element.too_long", shrt ? "4" : "5", v, exp,
+           "%s is too %s (%zu characters)", e->name, shrt ? "short" : "long", len);
+}
+
+/* ---- level 5 ------------------------------------------------------------- */
+
+/* Component 1 and 2 of the composite a check looks at. */
+static void qual_code(const ectx *c, x12_str *q, x12_str *code)
+{
+    char cs = c->seg->delims->component;
+    *q = x12_part(c->composite, cs, 1);
+    *code = x12_part(c->composite, cs, 2);
+}
+
+/* N4 carries a foreign address when N404 (country) is there and not US. */
+static int foreign_address(const ectx *c)
+{
+    if (c->s->tag32 != x12_tag32("N4", 2))
+        return 0;
+    x12_str country = x12_elem(c->seg, 4);
+    return country.len && !x12_eq(country, "US");
+}
+
+static void codeset(ectx *c, const x12_gelem *e, x12_str v)
+{
+    x12_str q, code;
+    const char *what = NULL;
+    switch ((x12_gcheck)e->check) {
+    case X12_CHECK_NONE:
+    case X12_CHECK__COUNT:
+        return;
+    case X12_CHECK_NPI:
+        if (!x12_npi_ok(v))
+            report(c, 5, "codeset.npi", "I12", v, "10 digits ending in the Luhn check digit",
+                   "%s is not a valid NPI (%s)", e->name,
+                   v.len == 10 && x12_is_digits(v) ? "the check digit is wrong" : "not 10 digits");
+        return;
+    case X12_CHECK_ICD10CM:
+        if (!x12_icd10cm_ok(v))
+            report(c, 5, "codeset.icd10cm", "I12", v,
+                   "an ICD-10-CM code without the dot: letter, digit, then 1 to 5 letters or digits",
+                   "%s does not have the shape of an ICD-10-CM code", e->name);
+        return;
+    case X12_CHECK_HI:
+        qual_code(c, &q, &code);
+        if (!x12_hi_ok(q, code, &what)) {
+            char exp[96];
+            snprintf(exp, sizeof exp, "a %s code (no dot) for qualifier %.*s", what, (int)q.len, q.p);
+            report(c, 5, "codeset.hi", "I12", code, exp, "%s does not have the shape of a %s code",
+                   e->name, what);
+        }
+        return;
+    case X12_CHECK_PROC:
+        qual_code(c, &q, &code);
+        if (!x12_proc_ok(q, code))
+            report(c, 5, "codeset.proc", "I12", code,
+                   "a CPT code (5 digits, or 4 digits and F, T or U) or HCPCS code (letter and 4 digits)",
+                   "%s does not have the shape of a CPT or HCPCS code", e->name);
+        return;
+    case X12_CHECK_DATE:
+        if (!x12_valid_date(v) || (v.len != 8 && e->max != 6))
+            report(c, 5, "codeset.date", "8", v, "a real calendar date CCYYMMDD",
+                   "%s is not a real calendar date", e->name);
+        return;
+    case X12_CHECK_DTP:
+        q = x12_elem(c->seg, (unsigned)c->elem - 1);
+        if (!x12_dtp_ok(q, v)) {
+            char exp[64];
+            snprintf(exp, sizeof exp, "%s", x12_eq(q, "RD8") ? "CCYYMMDD-CCYYMMDD, real dates in order"
+                                            : x12_eq(q, "DT") ? "CCYYMMDDHHMM, a real date and time"
+                                                              : "a real date CCYYMMDD");
+            report(c, 5, "codeset.dtp", "8", v, exp, "%s does not match its format qualifier %.*s",
+                   e->name, (int)q.len, q.p);
+        }
+        return;
+    case X12_CHECK_STATE:
+        if (!foreign_address(c) && !x12_state_ok(v))
+            report(c, 5, "codeset.state", "7", v, "a US state, territory or military code",
+                   "%s is not a US state code", e->name);
+        return;
+    case X12_CHECK_ZIP:
+        if (!foreign_address(c) && !x12_zip_ok(v))
+            report(c, 5, "codeset.zip", "I12", v, "5 or 9 digits", "%s is not a ZIP code", e->name);
+        return;
+    case X12_CHECK_TAXONOMY:
+        if (!x12_taxonomy_ok(v))
+            report(c, 5, "codeset.taxonomy", "I12", v, "9 letters or digits then X",
+                   "%s does not have the shape of a provider taxonomy code", e->name);
+        return;
+    case X12_CHECK_EIN:
+        if (!x12_ein_ok(v))
+            report(c, 5, "codeset.ein", "I12", v, "9 digits", "%s is not a 9-digit tax id", e->name);
+        return;
+    }
+}
+
+/* ---- one value ----------------------------------------------------------- */
+
+static void bad_code(ectx *c, const x12_gelem *e, x12_str v)
+{
+    char exp[160];
+    x12_gcodes_str(&e->codes, exp, sizeof exp);
+    report(c, 2, "element.code", "7", v, exp, "%s is not a code the guide allows here", e->name);
+}
+
+/* Check a simple value; 1 when it passed (so check= may look at it). */
+static int check_simple(ectx *c, const x12_gelem *e, x12_str v)
+{
+    const char *p = v.p;
+    size_t n = v.len, digits = 0, i = 0;
+    switch ((x12_gtype)e->type) {
+    case X12_GT_AN:
+    case X12_GT_ID:
+        for (i = 0; i < n; i++)
+            if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f) {
+                report(c, 1, "element.character", "6", v, "printable characters",
+                       "%s holds a control character", e->name);
+                return 0;
+            }
+        if (e->codes.n && !c->skip_codes) {
+            if (!x12_gcodes_has(&e->codes, p, n)) {
+                bad_code(c, e, v);
+                return 0;
+            }
+            return 1; /* a listed code has the right length by definition */
+        }
+        if (n < e->min || n > e->max) {
+            length_error(c, e, v, n);
+            return 0;
+        }
+        break;
+    case X12_GT_DT:
+        if (!x12_is_digits(v)) {
+            report(c, 1, "element.date", "8", v, e->max == 6 ? "a real date YYMMDD" : "a real date CCYYMMDD",
+                   "%s is not a valid date", e->name);
+            return 0;
+        }
+        if (n < e->min || n > e->max) {
+            length_error(c, e, v, n);
+            return 0;
+        }
+        if (!x12_valid_date(v)) {
+            report(c, 1, "element.date", "8", v, e->max == 6 ? "a real date YYMMDD" : "a real date CCYYMMDD",
+                   "%s is not a valid date", e->name);
+            return 0;
+        }
+        break;
+    case X12_GT_TM:
+        if (!x12_is_digits(v) || !x12_valid_time(v)) {
+            report(c, 1, "element.time", "9", v, "a real time HHMM, HHMMSS or HHMMSSD(D)",
+                   "%s is not a valid time", e->name);
+            return 0;
+        }
+        if (n < e->min || n > e->max) {
+            length_error(c, e, v, n);
+            return 0;
+        }
+        break;
+    case X12_GT_N:
+    case X12_GT_R: {
+        int dots = 0;
+        if (n && p[0] == '-')
+            i = 1;
+        for (; i < n; i++) {
+            if (p[i] >= '0' && p[i] <= '9')
+                digits++;
+            else if (p[i] == '.' && e->type == X12_GT_R && !dots)
+                dots = 1;
+            else
+                break;
+        }
+        if (i < n || digits == 0) {
+            report(c, 1, "element.number", "6", v,
+                   e->type == X12_GT_R ? "a decimal number such as 125 or -12.50" : "digits only",
+                   "%s is not a%s number", e->name, e->type == X12_GT_R ? " decimal" : "n integer");
+            return 0;
+        }
+        if (digits < e->min || digits > e->max) {
+            length_error(c, e, v, digits);
+            return 0;
+        }
+        if (e->codes.n && !c->skip_codes && !x12_gcodes_has(&e->codes, p, n)) {
+            bad_code(c, e, v);
+            return 0;
+        }
+        break;
+    }
+    case X12_GT_B:
+    case X12_GT_C:
+        break;
+    }
+    return 1;
+}
+
+static void not_used(ectx *c, const x12_gelem *e, x12_str v)
+{
+    char ref[16];
+    if (c->comp)
+        snprintf(ref, sizeof ref, "%s%02d-%d", c->s->tag, c->elem, c->comp);
+    else
+        snprintf(ref, sizeof ref, "%s%02d", c->s->tag, c->elem);
+    report(c, 2, "element.not_used", "I10", v, "no value",
+           "%s%s%s is not used in this guide but has a value", e ? e->name : ref, e ? " (" : "",
+           e ? ref : "");
+}
+
+static void check_composite(ectx *c, const x12_gelem *e, x12_str v)
+{
+    char cs = c->seg->delims->component;
+    const char *p = v.p, *end = v.p + v.len;
+    uint64_t present = 0;
+    int reported_extra = 0;
+    c->composite = v;
+    for (unsigned j = 1;; j++) {
+        const char *q = memchr(p, cs, (size_t)(end - p));
+        x12_str cv = {p, (size_t)((q ? q : end) - p)};
+        if (cv.len) {
+            if (j < 64)
+                present |= (uint64_t)1 << j;
+            const x12_gelem *k = j <= e->ncomp ? e->comp[j] : NULL;
+            c->comp = (int)j;
+            if (!k) {
+                if (j > e->ncomp) {
+                    if (!reported_extra)
+                        report(c, 1, "element.components", "13", cv, NULL,
+                               "%s has more components than the guide describes (%u)", e->name,
+                               e->ncomp);
+                    reported_extra = 1;
+                } else {
+                    not_used(c, NULL, cv);
+                }
+            } else if (k->usage == 'N') {
+                not_used(c, k, cv);
+            } else if (check_simple(c, k, cv) && k->check) {
+                codeset(c, k, cv);
+            }
+        }
+        if (!q)
+            break;
+        p = q + 1;
+    }
+    for (unsigned r = 0; r < e->nreq; r++) {
+        unsigned j = e->req[r];
+        if (j < 64 && !(present & (uint64_t)1 << j)) {
+            c->comp = (int)j;
+            report(c, 2, "element.missing", "1", none, "a value", "required component %s is missing",
+                   e->comp[j]->name);
+        }
+    }
+    c->comp = 0;
+    if (e->check)
+        codeset(c, e, v);
+}
+
+static void check_one(ectx *c, const x12_gelem *e, x12_str v)
+{
+    if (e->type == X12_GT_C) {
+        check_composite(c, e, v);
+        return;
+    }
+    if (memchr(v.p, c->seg->delims->component, v.len)) {
+        report(c, 1, "element.components", "13", v, "a single value",
+               "%s holds a component separator but is not a composite", e->name);
+        return;
+    }
+    c->composite = v;
+    if (check_simple(c, e, v) && e->check)
+        codeset(c, e, v);
+}
+
+static void check_element(ectx *c, const x12_gelem *e, x12_str v)
+{
+    char rs = c->seg->delims->repetition;
+    if (!rs || !memchr(v.p, rs, v.len)) {
+        c->rep = e->reps == 1 ? 0 : 1;
+        check_one(c, e, v);
+        c->rep = 0;
+        return;
+    }
+    const char *p = v.p, *end = v.p + v.len;
+    for (unsigned r = 1;; r++) {
+        const char *q = memchr(p, rs, (size_t)(end - p));
+        x12_str rv = {p, (size_t)((q ? q : end) - p)};
+        c->rep = (int)r;
+        if (e->reps && r > e->reps) {
+            char exp[32];
+            snprintf(exp, sizeof exp, "at most %u", e->reps);
+            report(c, 1, "element.repeats", "12", none, exp, "%s repeats more often than allowed",
+                   e->name);
+            break;
+        }
+        if (rv.len)
+            check_one(c, e, rv);
+        if (!q)
+            break;
+        p = q + 1;
+    }
+    c->rep = 0;
+}
+
+/* ---- syntax notes -------------------------------------------------------- */
+
+static int has(const x12_segment *seg, uint8_t el, uint8_t comp)
+{
+    x12_str v = comp ? x12_comp(seg, el, comp) : x12_elem(seg, el);
+    return v.len > 0;
+}
+
+static void syntax_note(ectx *c, const x12_gsyntax *sn)
+{
+    unsigned present = 0, first_missing = 0, second_present = 0;
+    int first = has(c->seg, sn->pos[0], sn->comp[0]);
+    for (unsigned i = 0; i < sn->n; i++) {
+        if (has(c->seg, sn->pos[i], sn->comp[i])) {
+            present++;
+            if (present == 2)
+                second_present = i;
+        } else if (!first_missing && i) {
+            first_missing = i;
+        } else if (!first_missing && !i) {
+            first_missing = 0x80;
+        }
+    }
+    char list[96] = "";
+    size_t o = 0;
+    for (unsigned i = 0; i < sn->n && o < sizeof list; i++)
+        o += (size_t)snprintf(list + o, sizeof list - o, "%s%s%02u", i ? ", " : "", c->s->tag, sn->pos[i]);
+    unsigned at = 0;
+    const char *ik4 = "2", *what = NULL;
+    switch (sn->kind) {
+    case 'P':
+        if (present && present < sn->n) {
+            at = first_missing == 0x80 ? 0 : first_missing;
+            what = "must all be present or all absent";
+        }
+        break;
+    case 'R':
+        if (!present)
+            what = "need at least one of them present";
+        break;
+    case 'C':
+        if (first && present < sn->n) {
+            at = first_missing;
+            what = "must all be present when the first is";
+        }
+        break;
+    case 'E':
+        if (present > 1) {
+            at = second_present;
+            ik4 = "10";
+            what = "may not be present together (at most one)";
+        }
+        break;
+    case 'L':
+        if (first && present == 1) {
+            at = 1;
+            what = "need one of the others present when the first is";
+        }
+        break;
+    }
+    if (!what)
+        return;
+    c->elem = sn->pos[at];
+    c->comp = sn->comp[at];
+    report(c, 1, "element.syntax", ik4, none, NULL, "syntax note %c: %s %s", sn->kind, list, what);
+    c->comp = 0;
+}
+
+/* ---- the segment --------------------------------------------------------- */
+
+void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
+{
+    ectx c = {.v = v, .s = s, .seg = seg};
+    unsigned n = seg->nelem, last = 0;
+    const uint32_t *ee = seg->elem_end;
+    /* ST03 is checked against the registry's variants when the set opens */
+    int st03 = !s->loop->id && s->tag32 == x12_tag32("ST", 2);
+    for (unsigned i = 1; i <= n; i++) {
+        uint32_t b = ee[i - 1] + 1, en = ee[i];
+        if (b >= en)
+            continue;
+        last = i;
+        x12_str val = {seg->raw + b, en - b};
+        const x12_gelem *e = i <= s->nel ? s->el[i] : NULL;
+        c.elem = (int)i;
+        if (!e) {
+            if (i <= s->maxpos)
+                not_used(&c, NULL, val);
+            continue;
+        }
+        if (e->usage == 'N') {
+            not_used(&c, e, val);
+            continue;
+        }
+        c.skip_codes = (keybad && i == s->key_el) || (st03 && i == 3);
+        check_element(&c, e, val);
+        c.skip_codes = 0;
+    }
+    if (last > s->maxpos) {
+        c.elem = (int)last;
+        char exp[48];
+        snprintf(exp, sizeof exp, "at most %u elements", s->maxpos);
+        x12_str lv = x12_elem(seg, last);
+        report(&c, 1, "element.too_many", "3", lv, exp, "the segment has %u elements", last);
+    }
+    for (unsigned r = 0; r < s->nreq; r++) {
+        unsigned i = s->req[r];
+        if (i > n || ee[i - 1] + 1 >= ee[i]) {
+            c.elem = (int)i;
+            report(&c, 2, "element.missing", "1", none, "a value", "required element %s is missing",
+                   s->el[i]->name);
+        }
+    }
+    for (unsigned k = 0; k < s->nsyntax; k++)
+        syntax_note(&c, &s->syntax[k]);
+    if (n > last && n > 0) {
+        x12_diag d;
+        xv_diag(v, &d, NULL, X12_SEV_WARNING, 1, "segment.trailing", s->tag, s->loop);
+        d.elem = (int)n;
+        x12_diag_msg(&d, "the segment ends with %u empty element%s (trailing separators)", n - last,
+                     n - last == 1 ? "" : "s");
+        x12_diag_expected(&d, "no separator after the last value");
+        xv_emit(v, &d);
+    }
+}
