@@ -1,6 +1,7 @@
 /* x12_codeset.c - shape checks of external code sets (see x12_codeset.h) */
 #include "x12_codeset.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "x12_envelope.h"
@@ -99,16 +100,16 @@ int x12_proc_ok(x12_str q, x12_str c)
 
 int x12_state_ok(x12_str s)
 {
-    static const char states[] =
-        "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
-        "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY "
-        "AS GU MP PR VI FM MH PW UM AA AE AP";
+    /* bit (second letter - 'A') of row (first letter - 'A') is set for: the 50
+     * states and DC; AS GU MP PR VI FM MH PW UM; AA AE AP */
+    static const uint32_t ok[26] = {
+        0x2068c11, 0x0000000, 0x0084001, 0x0000014, 0x0000000, 0x0001800, 0x0100001,
+        0x0000100, 0x0002809, 0x0000000, 0x1040000, 0x0000001, 0x00ce199, 0x120129c,
+        0x0020480, 0x0420001, 0x0000000, 0x0000100, 0x000000c, 0x0802000, 0x0081000,
+        0x0080101, 0x1200101, 0x0000000, 0x0000000, 0x0000000};
     if (s.len != 2 || !is_upper(s.p[0]) || !is_upper(s.p[1]))
         return 0;
-    for (const char *p = states; *p; p += p[2] ? 3 : 2)
-        if (p[0] == s.p[0] && p[1] == s.p[1])
-            return 1;
-    return 0;
+    return (ok[s.p[0] - 'A'] >> (s.p[1] - 'A')) & 1;
 }
 
 int x12_zip_ok(x12_str s) { return (s.len == 5 || s.len == 9) && x12_is_digits(s); }

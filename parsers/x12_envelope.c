@@ -328,9 +328,23 @@ static void check_control(x12_env *e, const x12_segment *seg, unsigned el, const
 
 /* ---- feed ---------------------------------------------------------------- */
 
+/* 1 when t could be an envelope segment (ISA GS ST SE GE IEA), by its
+ * letters alone: the common case inside a set is decided in a few
+ * instructions, since every segment of a file passes through here. */
+static int maybe_envelope(x12_str t)
+{
+    if (t.len == 2)
+        return (t.p[0] == 'G' || t.p[0] == 'S') && (t.p[1] == 'S' || t.p[1] == 'T' || t.p[1] == 'E');
+    return t.len == 3 && t.p[0] == 'I' && (t.p[1] == 'S' || t.p[1] == 'E') && t.p[2] == 'A';
+}
+
 void x12_env_feed(x12_env *e, const x12_segment *seg)
 {
     x12_str t = seg->tag;
+    if (e->in_st && !maybe_envelope(t)) {
+        e->st.nseg++;
+        return;
+    }
     if (x12_eq(t, "ISA")) {
         open_isa(e, seg);
         if (e->ev.isa_open)

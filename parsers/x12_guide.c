@@ -353,6 +353,21 @@ static int parse_codes(parser *ps, const char *p, size_t n, x12_gcodes *out, con
         k++;
         s = i + 1;
     }
+    uint64_t *packed = arena_alloc(&ps->a, k * sizeof *packed);
+    if (!packed)
+        return nomem(ps);
+    out->has_long = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (v[i].len > 7) {
+            out->has_long = 1;
+            continue;
+        }
+        uint64_t key = (uint64_t)v[i].len << 56;
+        for (uint32_t b = 0; b < v[i].len; b++)
+            key |= (uint64_t)(unsigned char)v[i].s[b] << (8 * b);
+        packed[i] = key;
+    }
+    out->packed = packed;
     out->v = v;
     out->n = (uint32_t)k;
     return 0;
@@ -586,7 +601,9 @@ static int resolve_rules(parser *ps, bloop *b)
         x12_grule *r = &rules[i];
         ps->line = p->line;
         r->line = p->line;
-        r->text = p->text;
+        r->text = adup(ps, p->text, strlen(p->text));
+        if (!r->text)
+            return nomem(ps);
         r->cond = (uint8_t)p->cond;
         r->need = p->need;
         r->target = (uint8_t)p->target;
@@ -727,6 +744,22 @@ static int close_loop(parser *ps, bloop *b)
         ps->g->max_child = (uint16_t)n;
     if (build_tagix(ps, l, child, n))
         return -1;
+    uint16_t *group = arena_alloc(&ps->a, (n + 1) * sizeof *group);
+    if (!group)
+        return nomem(ps);
+    for (size_t i = 0; i < n; i++)
+        group[i] = i && node_seg(&child[i])->tag32 == node_seg(&child[i - 1])->tag32
+                       ? group[i - 1] : (uint16_t)i;
+    l->group = group;
+    uint16_t *req = arena_alloc(&ps->a, (n + 1) * sizeof *req);
+    if (!req)
+        return nomem(ps);
+    uint16_t nreq = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((child[i].seg ? child[i].seg->usage : child[i].loop->usage) == 'R')
+            req[nreq++] = (uint16_t)i;
+    l->req = req;
+    l->nreq = nreq;
     if (resolve_rules(ps, b))
         return -1;
     ps->line = line;
@@ -1334,6 +1367,19 @@ const char *x12_gcheck_name(x12_gcheck c)
 
 int x12_gcodes_has(const x12_gcodes *c, const char *p, size_t n)
 {
+    if (n == 0)
+        return 0;
+    if (n <= 7) {
+        uint64_t key = (uint64_t)n << 56;
+        for (size_t b = 0; b < n; b++)
+            key |= (uint64_t)(unsigned char)p[b] << (8 * b);
+        for (uint32_t i = 0; i < c->n; i++)
+            if (c->packed[i] == key)
+                return 1;
+        return 0;
+    }
+    if (!c->has_long)
+        return 0;
     for (uint32_t i = 0; i < c->n; i++)
         if (c->v[i].len == n && !memcmp(c->v[i].s, p, n))
             return 1;

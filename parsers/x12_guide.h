@@ -67,6 +67,10 @@ typedef struct x12_gcode {
 typedef struct x12_gcodes {
     const x12_gcode *v;
     uint32_t n;
+    /* v[i] as a number when at most 7 bytes: the bytes in order, the length
+     * in the top byte (0 for longer codes), so a lookup compares integers */
+    const uint64_t *packed;
+    int has_long;          /* some code is longer than 7 bytes */
 } x12_gcodes;
 
 /* An element (el) or a component (comp). */
@@ -190,6 +194,14 @@ typedef struct x12_gloop {
     const x12_gnode *child;
     const x12_gseg *trigger; /* child[0].seg; NULL for root */
     int is_hl;             /* trigger is HL */
+    /* group[k]: the first of the run of consecutive children that share k's
+     * tag.  The guide splits one standard segment position (DTP, REF, the
+     * NM1 loops 2310A-F...) into several entries told apart by key; X12
+     * lets those come in any order among themselves. */
+    const uint16_t *group;
+    /* the children marked R (checked when a repeat ends) */
+    uint16_t nreq;
+    const uint16_t *req;
     uint16_t nrule;
     const x12_grule *rule;
     uint8_t nslot;

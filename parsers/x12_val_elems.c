@@ -14,13 +14,42 @@
 #include "x12_codeset.h"
 #include "x12_val_internal.h"
 
+/* Byte classes: one pass over a value tells which checks need a closer look. */
+enum { CLS_CTRL = 1, CLS_REP = 2, CLS_COMP = 4, CLS_NONDIGIT = 8 };
+
+static void build_classes(xv *v, const x12_delims *d)
+{
+    for (int b = 0; b < 256; b++) {
+        uint8_t k = 0;
+        if (b < 0x20 || b == 0x7f)
+            k |= CLS_CTRL;
+        if (b < '0' || b > '9')
+            k |= CLS_NONDIGIT;
+        v->cls[b] = k;
+    }
+    if (d->repetition)
+        v->cls[(unsigned char)d->repetition] |= CLS_REP;
+    v->cls[(unsigned char)d->component] |= CLS_COMP;
+    v->cls_for = *d;
+}
+
+static unsigned scan(const uint8_t *cls, x12_str v)
+{
+    unsigned m = 0;
+    for (size_t i = 0; i < v.len; i++)
+        m |= cls[(unsigned char)v.p[i]];
+    return m;
+}
+
 typedef struct ectx {
     xv *v;
     const x12_gseg *s;
     const x12_segment *seg;
     int elem, comp, rep;
     x12_str composite;  /* the composite (repetition) a component is in */
-    int skip_codes;     /* the key value was reported already / ST03 */
+    int skip_codes;     /* ST03: checked against the registry's variants */
+    int skip_el, skip_comp; /* the key value, reported already */
+    const uint8_t *cls;
 } ectx;
 
 static void report(ectx *c, int level, const char *code, const char *ik4, x12_str found,
@@ -162,20 +191,20 @@ static void bad_code(ectx *c, const x12_gelem *e, x12_str v)
     report(c, 2, "element.code", "7", v, exp, "%s is not a code the guide allows here", e->name);
 }
 
-/* Check a simple value; 1 when it passed (so check= may look at it). */
-static int check_simple(ectx *c, const x12_gelem *e, x12_str v)
+/* Check a simple value whose byte classes are m; 1 when it passed (so
+ * check= may look at it). */
+static int check_simple(ectx *c, const x12_gelem *e, x12_str v, unsigned m)
 {
     const char *p = v.p;
-    size_t n = v.len, digits = 0, i = 0;
+    size_t n = v.len, digits = n, i = 0;
     switch ((x12_gtype)e->type) {
     case X12_GT_AN:
     case X12_GT_ID:
-        for (i = 0; i < n; i++)
-            if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f) {
-                report(c, 1, "element.character", "6", v, "printable characters",
-                       "%s holds a control character", e->name);
-                return 0;
-            }
+        if (m & CLS_CTRL) {
+            report(c, 1, "element.character", "6", v, "printable characters",
+                   "%s holds a control character", e->name);
+            return 0;
+        }
         if (e->codes.n && !c->skip_codes) {
             if (!x12_gcodes_has(&e->codes, p, n)) {
                 bad_code(c, e, v);
@@ -189,7 +218,7 @@ static int check_simple(ectx *c, const x12_gelem *e, x12_str v)
         }
         break;
     case X12_GT_DT:
-        if (!x12_is_digits(v)) {
+        if (m & CLS_NONDIGIT) {
             report(c, 1, "element.date", "8", v, e->max == 6 ? "a real date YYMMDD" : "a real date CCYYMMDD",
                    "%s is not a valid date", e->name);
             return 0;
@@ -205,7 +234,7 @@ static int check_simple(ectx *c, const x12_gelem *e, x12_str v)
         }
         break;
     case X12_GT_TM:
-        if (!x12_is_digits(v) || !x12_valid_time(v)) {
+        if ((m & CLS_NONDIGIT) || !x12_valid_time(v)) {
             report(c, 1, "element.time", "9", v, "a real time HHMM, HHMMSS or HHMMSSD(D)",
                    "%s is not a valid time", e->name);
             return 0;
@@ -216,23 +245,27 @@ static int check_simple(ectx *c, const x12_gelem *e, x12_str v)
         }
         break;
     case X12_GT_N:
-    case X12_GT_R: {
-        int dots = 0;
-        if (n && p[0] == '-')
-            i = 1;
-        for (; i < n; i++) {
-            if (p[i] >= '0' && p[i] <= '9')
-                digits++;
-            else if (p[i] == '.' && e->type == X12_GT_R && !dots)
-                dots = 1;
-            else
-                break;
-        }
-        if (i < n || digits == 0) {
-            report(c, 1, "element.number", "6", v,
-                   e->type == X12_GT_R ? "a decimal number such as 125 or -12.50" : "digits only",
-                   "%s is not a%s number", e->name, e->type == X12_GT_R ? " decimal" : "n integer");
-            return 0;
+    case X12_GT_R:
+        if (m & CLS_NONDIGIT) {
+            /* a sign, a decimal point (R), and the digits that count */
+            int dots = 0;
+            digits = 0;
+            if (n && p[0] == '-')
+                i = 1;
+            for (; i < n; i++) {
+                if (p[i] >= '0' && p[i] <= '9')
+                    digits++;
+                else if (p[i] == '.' && e->type == X12_GT_R && !dots)
+                    dots = 1;
+                else
+                    break;
+            }
+            if (i < n || digits == 0) {
+                report(c, 1, "element.number", "6", v,
+                       e->type == X12_GT_R ? "a decimal number such as 125 or -12.50" : "digits only",
+                       "%s is not a%s number", e->name, e->type == X12_GT_R ? " decimal" : "n integer");
+                return 0;
+            }
         }
         if (digits < e->min || digits > e->max) {
             length_error(c, e, v, digits);
@@ -243,7 +276,6 @@ static int check_simple(ectx *c, const x12_gelem *e, x12_str v)
             return 0;
         }
         break;
-    }
     case X12_GT_B:
     case X12_GT_C:
         break;
@@ -263,47 +295,70 @@ static void not_used(ectx *c, const x12_gelem *e, x12_str v)
            e ? ref : "");
 }
 
+static inline int fast_ok(const x12_gelem *e, const char *p, size_t n, unsigned m);
+
+/* Component j of composite e. */
+static void component(ectx *c, const x12_gelem *e, unsigned j, x12_str cv, unsigned m,
+                      int *reported_extra)
+{
+    const x12_gelem *k = j <= e->ncomp ? e->comp[j] : NULL;
+    if (k && k->usage != 'N' && fast_ok(k, cv.p, cv.len, m)) {
+        if (k->check) {
+            c->comp = (int)j;
+            codeset(c, k, cv);
+        }
+        return;
+    }
+    c->comp = (int)j;
+    if (c->elem == c->skip_el && (int)j == c->skip_comp) {
+        /* the key component: reported when the segment was placed */
+    } else if (!k) {
+        if (j > e->ncomp) {
+            if (!*reported_extra)
+                report(c, 1, "element.components", "13", cv, NULL,
+                       "%s has more components than the guide describes (%u)", e->name, e->ncomp);
+            *reported_extra = 1;
+        } else {
+            not_used(c, NULL, cv);
+        }
+    } else if (k->usage == 'N') {
+        not_used(c, k, cv);
+    } else if (check_simple(c, k, cv, m) && k->check) {
+        codeset(c, k, cv);
+    }
+}
+
 static void check_composite(ectx *c, const x12_gelem *e, x12_str v)
 {
-    char cs = c->seg->delims->component;
-    const char *p = v.p, *end = v.p + v.len;
+    const uint8_t *cls = c->cls;
+    const char *p = v.p;
+    size_t n = v.len, start = 0;
     uint64_t present = 0;
     int reported_extra = 0;
+    unsigned j = 1, m = 0;
     c->composite = v;
-    for (unsigned j = 1;; j++) {
-        const char *q = memchr(p, cs, (size_t)(end - p));
-        x12_str cv = {p, (size_t)((q ? q : end) - p)};
-        if (cv.len) {
+    /* one pass: split on the component separator, classifying as it goes */
+    for (size_t i = 0; i <= n; i++) {
+        unsigned k = i < n ? cls[(unsigned char)p[i]] : CLS_COMP;
+        if (!(k & CLS_COMP)) {
+            m |= k;
+            continue;
+        }
+        if (i > start) {
             if (j < 64)
                 present |= (uint64_t)1 << j;
-            const x12_gelem *k = j <= e->ncomp ? e->comp[j] : NULL;
-            c->comp = (int)j;
-            if (!k) {
-                if (j > e->ncomp) {
-                    if (!reported_extra)
-                        report(c, 1, "element.components", "13", cv, NULL,
-                               "%s has more components than the guide describes (%u)", e->name,
-                               e->ncomp);
-                    reported_extra = 1;
-                } else {
-                    not_used(c, NULL, cv);
-                }
-            } else if (k->usage == 'N') {
-                not_used(c, k, cv);
-            } else if (check_simple(c, k, cv) && k->check) {
-                codeset(c, k, cv);
-            }
+            component(c, e, j, (x12_str){p + start, i - start}, m, &reported_extra);
         }
-        if (!q)
-            break;
-        p = q + 1;
+        j++;
+        start = i + 1;
+        m = 0;
     }
     for (unsigned r = 0; r < e->nreq; r++) {
-        unsigned j = e->req[r];
-        if (j < 64 && !(present & (uint64_t)1 << j)) {
-            c->comp = (int)j;
+        unsigned q = e->req[r];
+        if (q < 64 && !(present & (uint64_t)1 << q)) {
+            c->comp = (int)q;
             report(c, 2, "element.missing", "1", none, "a value", "required component %s is missing",
-                   e->comp[j]->name);
+                   e->comp[q]->name);
         }
     }
     c->comp = 0;
@@ -311,31 +366,32 @@ static void check_composite(ectx *c, const x12_gelem *e, x12_str v)
         codeset(c, e, v);
 }
 
-static void check_one(ectx *c, const x12_gelem *e, x12_str v)
+static void check_one(ectx *c, const x12_gelem *e, x12_str v, unsigned m)
 {
     if (e->type == X12_GT_C) {
         check_composite(c, e, v);
         return;
     }
-    if (memchr(v.p, c->seg->delims->component, v.len)) {
+    if (m & CLS_COMP) {
         report(c, 1, "element.components", "13", v, "a single value",
                "%s holds a component separator but is not a composite", e->name);
         return;
     }
     c->composite = v;
-    if (check_simple(c, e, v) && e->check)
+    if (check_simple(c, e, v, m) && e->check)
         codeset(c, e, v);
 }
 
 static void check_element(ectx *c, const x12_gelem *e, x12_str v)
 {
-    char rs = c->seg->delims->repetition;
-    if (!rs || !memchr(v.p, rs, v.len)) {
+    unsigned m = scan(c->cls, v);
+    if (!(m & CLS_REP)) {
         c->rep = e->reps == 1 ? 0 : 1;
-        check_one(c, e, v);
+        check_one(c, e, v, m);
         c->rep = 0;
         return;
     }
+    char rs = c->seg->delims->repetition;
     const char *p = v.p, *end = v.p + v.len;
     for (unsigned r = 1;; r++) {
         const char *q = memchr(p, rs, (size_t)(end - p));
@@ -349,7 +405,7 @@ static void check_element(ectx *c, const x12_gelem *e, x12_str v)
             break;
         }
         if (rv.len)
-            check_one(c, e, rv);
+            check_one(c, e, rv, scan(c->cls, rv));
         if (!q)
             break;
         p = q + 1;
@@ -380,10 +436,6 @@ static void syntax_note(ectx *c, const x12_gsyntax *sn)
             first_missing = 0x80;
         }
     }
-    char list[96] = "";
-    size_t o = 0;
-    for (unsigned i = 0; i < sn->n && o < sizeof list; i++)
-        o += (size_t)snprintf(list + o, sizeof list - o, "%s%s%02u", i ? ", " : "", c->s->tag, sn->pos[i]);
     unsigned at = 0;
     const char *ik4 = "2", *what = NULL;
     switch (sn->kind) {
@@ -419,6 +471,10 @@ static void syntax_note(ectx *c, const x12_gsyntax *sn)
     }
     if (!what)
         return;
+    char list[96] = "";
+    size_t o = 0;
+    for (unsigned i = 0; i < sn->n && o < sizeof list; i++)
+        o += (size_t)snprintf(list + o, sizeof list - o, "%s%s%02u", i ? ", " : "", c->s->tag, sn->pos[i]);
     c->elem = sn->pos[at];
     c->comp = sn->comp[at];
     report(c, 1, "element.syntax", ik4, none, NULL, "syntax note %c: %s %s", sn->kind, list, what);
@@ -427,20 +483,78 @@ static void syntax_note(ectx *c, const x12_gsyntax *sn)
 
 /* ---- the segment --------------------------------------------------------- */
 
+/* The common case decided inline: 1 when value p/n (byte classes m) of
+ * element e certainly passes its type, length and code checks.  Anything
+ * else goes the slow way, which finds and reports the problem. */
+static inline int fast_ok(const x12_gelem *e, const char *p, size_t n, unsigned m)
+{
+    if (m & (CLS_CTRL | CLS_REP | CLS_COMP))
+        return 0;
+    switch ((x12_gtype)e->type) {
+    case X12_GT_AN:
+    case X12_GT_ID:
+        if (e->codes.n)
+            return x12_gcodes_has(&e->codes, p, n);
+        return n >= e->min && n <= e->max;
+    case X12_GT_N:
+    case X12_GT_R:
+        return !(m & CLS_NONDIGIT) && n >= e->min && n <= e->max &&
+               (!e->codes.n || x12_gcodes_has(&e->codes, p, n));
+    case X12_GT_DT:
+        return !(m & CLS_NONDIGIT) && n >= e->min && n <= e->max && x12_valid_date((x12_str){p, n});
+    default:
+        return 0;
+    }
+}
+
 void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
 {
-    ectx c = {.v = v, .s = s, .seg = seg};
+#ifdef XV_EXPERIMENT_NO_ELEMS
+    return;
+#endif
+    const x12_delims *dl = seg->delims;
+    if (dl->element != v->cls_for.element || dl->component != v->cls_for.component ||
+        dl->repetition != v->cls_for.repetition || dl->segment != v->cls_for.segment ||
+        !v->cls_for.component)
+        build_classes(v, dl);
+    const uint8_t *cls = v->cls;
+    ectx c = {.v = v, .s = s, .seg = seg, .cls = cls};
+    if (keybad) {
+        c.skip_el = s->key_el;
+        c.skip_comp = s->key_comp;
+    }
     unsigned n = seg->nelem, last = 0;
     const uint32_t *ee = seg->elem_end;
+    const char *raw = seg->raw;
     /* ST03 is checked against the registry's variants when the set opens */
-    int st03 = !s->loop->id && s->tag32 == x12_tag32("ST", 2);
+    int special = keybad || (!s->loop->id && s->tag32 == x12_tag32("ST", 2));
     for (unsigned i = 1; i <= n; i++) {
         uint32_t b = ee[i - 1] + 1, en = ee[i];
         if (b >= en)
             continue;
         last = i;
-        x12_str val = {seg->raw + b, en - b};
+        const char *p = raw + b;
+        size_t len = en - b;
         const x12_gelem *e = i <= s->nel ? s->el[i] : NULL;
+        if (e && e->usage != 'N' && !special) {
+            unsigned m = 0;
+            for (size_t k = 0; k < len; k++)
+                m |= cls[(unsigned char)p[k]];
+            if (e->type == X12_GT_C && !(m & CLS_REP)) {
+                c.elem = (int)i;
+                check_composite(&c, e, (x12_str){p, len});
+                continue;
+            }
+            if (fast_ok(e, p, len, m)) {
+                if (e->check) {
+                    c.elem = (int)i;
+                    c.composite = (x12_str){p, len};
+                    codeset(&c, e, c.composite);
+                }
+                continue;
+            }
+        }
+        x12_str val = {p, len};
         c.elem = (int)i;
         if (!e) {
             if (i <= s->maxpos)
@@ -451,7 +565,9 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
             not_used(&c, e, val);
             continue;
         }
-        c.skip_codes = (keybad && i == s->key_el) || (st03 && i == 3);
+        if (keybad && i == s->key_el && !s->key_comp)
+            continue; /* the key value: reported when the segment was placed */
+        c.skip_codes = !keybad && i == 3; /* ST03 */
         check_element(&c, e, val);
         c.skip_codes = 0;
     }

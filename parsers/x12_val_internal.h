@@ -72,8 +72,9 @@ struct x12_validator {
     uint32_t *counts;     /* pools the frames point into */
     xv_slot *slots;
     size_t cap_depth, cap_child, cap_slot;
-    x12_pos cur;          /* position of the segment being handled */
-    char cur_tag[4];
+    const x12_pos *cur;   /* position of the segment being handled */
+    uint8_t cls[256];     /* byte classes for the current delimiters (CLS_*) */
+    x12_delims cls_for;   /* the delimiters cls was built for */
     unsigned tx_errors;
     uint64_t last_hl;     /* HL01 of the previous HL, when numeric */
     int have_hl;

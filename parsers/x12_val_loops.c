@@ -63,15 +63,18 @@ static int probe(const x12_gloop *l, uint32_t tag, const x12_segment *seg, int f
     return -1;
 }
 
+/* Where the forward search of frame d starts: the run of same-tag entries
+ * the last match is in (they may come in any order).  In an enclosing frame
+ * that run holds the child loop we are in, whose trigger starts its next
+ * repeat.  In the innermost frame the loop's own trigger (child 0) is
+ * skipped: a new repeat of this loop is found by the enclosing frame. */
 static int forward_from(const xv *v, int d)
 {
     const xv_frame *f = &v->frames[d];
-    if (d < v->top)
-        return f->idx; /* the child loop we are in: its trigger starts a new repeat */
-    /* innermost: the trigger (child 0) of a loop starts a new repeat, which
-     * the enclosing frame finds; here it can only be a plain segment */
-    int from = f->idx < 0 ? 0 : f->idx;
-    return f->loop->id && from == 0 ? 1 : from;
+    if (f->idx < 0)
+        return 0;
+    int from = f->loop->group[f->idx];
+    return d == v->top && f->loop->id && from == 0 ? 1 : from;
 }
 
 static int find(const xv *v, uint32_t tag, const x12_segment *seg, place *p)
@@ -111,7 +114,7 @@ static xv_frame *push(xv *v, const x12_gloop *l)
     memset(f->count, 0, l->nchild * sizeof *f->count);
     if (l->nslot)
         memset(f->slot, 0, l->nslot * sizeof *f->slot);
-    f->start = v->cur;
+    f->start = *v->cur;
     f->hl01[0] = '\0';
     f->hl04 = '\0';
     return f;
@@ -124,12 +127,13 @@ static void pop(xv *v)
 {
     xv_frame *f = &v->frames[v->top];
     const x12_gloop *l = f->loop;
-    for (unsigned k = 0; k < l->nchild; k++) {
+    for (unsigned r = 0; r < l->nreq; r++) {
+        unsigned k = l->req[r];
         if (f->count[k])
             continue;
         const x12_gnode *n = &l->child[k];
         x12_diag d;
-        if (n->seg && n->seg->usage == 'R') {
+        if (n->seg) {
             if (!l->id && !strcmp(n->seg->tag, "SE"))
                 continue; /* a missing trailer is the envelope checker's to report */
             xv_diag(v, &d, NULL, X12_SEV_ERROR, 2, "segment.missing", n->seg->tag, l);
@@ -139,7 +143,7 @@ static void pop(xv *v)
                          (unsigned long long)f->start.seg_no);
             x12_diag_expected(&d, "%s before this point", n->seg->tag);
             xv_emit(v, &d);
-        } else if (n->loop && n->loop->usage == 'R') {
+        } else {
             xv_diag(v, &d, NULL, X12_SEV_ERROR, 2, "loop.missing", n->loop->trigger->tag, l);
             snprintf(d.ik3, sizeof d.ik3, "I7");
             x12_diag_msg(&d, "required loop %s (%s) is missing from %s%s (which began at segment %llu)",
@@ -239,12 +243,13 @@ static void key_mismatch(xv *v, const x12_gseg *s, const x12_segment *seg, const
         for (uint32_t j = 0; j < e->key.n && o < sizeof buf - 8; j++)
             o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%s", o ? ", " : "", e->key.v[j].s);
     }
-    x12_diag_msg(&d, "%s%02u%s value is not one the guide allows for a %s at this point%s%s", s->tag,
-                 s->key_el, s->key_comp ? "-n" : "", s->tag, s->loop->id ? " in loop " : "",
-                 s->loop->id ? s->loop->id : "");
+    char ref[12];
     if (s->key_comp)
-        snprintf(d.msg, sizeof d.msg, "%s%02u-%u value is not one the guide allows for a %s at this point",
-                 s->tag, s->key_el, s->key_comp, s->tag);
+        snprintf(ref, sizeof ref, "%s%02u-%u", s->tag, s->key_el, s->key_comp);
+    else
+        snprintf(ref, sizeof ref, "%s%02u", s->tag, s->key_el);
+    x12_diag_msg(&d, "%s is not a qualifier the guide allows for a %s at this point%s%s", ref, s->tag,
+                 f->loop->id ? " of loop " : " of the ", f->loop->id ? f->loop->id : "header");
     x12_diag_expected(&d, "%s", buf);
     xv_emit(v, &d);
 }
@@ -301,7 +306,7 @@ void xv_loops_begin(xv *v)
 void xv_loops_end(xv *v, const x12_pos *pos)
 {
     if (pos)
-        v->cur = *pos;
+        v->cur = pos;
     while (v->top >= 0)
         pop(v);
 }
@@ -309,7 +314,12 @@ void xv_loops_end(xv *v, const x12_pos *pos)
 void xv_loops_segment(xv *v, const x12_segment *seg)
 {
     uint32_t tag = x12_tag32(seg->tag.p, seg->tag.len);
-    if (!tag || seg->tag.p[0] < 'A' || seg->tag.p[0] > 'Z')
+    for (size_t i = 0; i < seg->tag.len; i++) {
+        char ch = seg->tag.p[i];
+        if (!((ch >= 'A' && ch <= 'Z') || (i && ch >= '0' && ch <= '9')))
+            tag = 0;
+    }
+    if (!tag)
         return; /* a malformed tag: the tokenizer has reported it */
     if (v->top < 0)
         return; /* after the root closed (a stray segment after SE is the envelope's) */
@@ -356,7 +366,7 @@ void xv_loops_segment(xv *v, const x12_segment *seg)
                 xv_hl_start(v, f, seg);
         } else {
             s = n->seg;
-            if (s->max && c > s->max)
+            if (s->max && c > s->max && !keybad) /* a wrong key: reported already */
                 over_max(v, s, NULL, c, s->max);
         }
     }

@@ -33,13 +33,13 @@ void xv_rules_segment(xv *v, xv_frame *f, const x12_gseg *s, const x12_segment *
             st->longer = val.len > sizeof st->val;
             st->len = (uint8_t)(st->longer ? sizeof st->val : val.len);
             memcpy(st->val, val.p, st->len);
-            st->pos = v->cur;
+            st->pos = *v->cur;
         } else {
             unsigned kel = s->key_el ? s->key_el : 1;
             x12_str kv = s->key_comp ? x12_comp(seg, kel, s->key_comp) : x12_elem(seg, kel);
             if (kv.len == gs->code.len && !memcmp(kv.p, gs->code.s, kv.len)) {
                 st->seen = 1;
-                st->pos = v->cur;
+                st->pos = *v->cur;
             }
         }
     }

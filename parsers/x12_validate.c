@@ -18,7 +18,7 @@
 void xv_diag(xv *v, x12_diag *d, const x12_pos *pos, x12_severity sev, int level,
              const char *code, const char *tag, const x12_gloop *loop)
 {
-    x12_diag_init(d, v->file, pos ? pos : &v->cur, sev, level, code);
+    x12_diag_init(d, v->file, pos ? pos : v->cur, sev, level, code);
     if (tag)
         snprintf(d->tag, sizeof d->tag, "%s", tag);
     if (loop && loop->id) {
@@ -213,6 +213,8 @@ x12_validator *x12_validator_new(const char *file, x12_diag_fn fn, void *ctx)
     v->fn = fn;
     v->ctx = ctx;
     v->top = -1;
+    static const x12_pos nowhere;
+    v->cur = &nowhere;
     x12_env_events ev = {isa_open, gs_open, st_open, st_close, gs_close, isa_close, v};
     v->env = x12_env_new(v->file, &ev, env_diag, v);
     if (!v->env) {
@@ -234,8 +236,7 @@ void x12_validator_events(x12_validator *v, const x12_env_events *ev)
 
 void x12_validator_feed(x12_validator *v, const x12_segment *seg)
 {
-    v->cur = seg->pos;
-    x12_copy(seg->tag, v->cur_tag, sizeof v->cur_tag);
+    v->cur = &seg->pos;
     int is_se = seg->tag.len == 2 && seg->tag.p[0] == 'S' && seg->tag.p[1] == 'E';
     if (is_se) {
         if (v->in_tx && v->g)
@@ -250,8 +251,8 @@ void x12_validator_feed(x12_validator *v, const x12_segment *seg)
 
 void x12_validator_finish(x12_validator *v, const x12_pos *last)
 {
-    if (last)
-        v->cur = *last;
+    static const x12_pos nowhere;
+    v->cur = last ? last : &nowhere;
     x12_env_finish(v->env, last);
 }
 
