@@ -667,8 +667,12 @@ static int resolve_rules(parser *ps, bloop *b)
                 if (add_slot(ps, slots, &nslot, k, &r->target_slot))
                     return -1;
             } else {
-                /* presence of the entry: counted per entry, no slot */
-                r->target_slot = 255;
+                /* the first occurrence of the tag (element 0: the segment) */
+                x12_gslot k = {.kind = X12_SLOT_VALUE};
+                memcpy(k.tag, tag, sizeof k.tag);
+                k.tag32 = x12_tag32(tag, tl);
+                if (add_slot(ps, slots, &nslot, k, &r->target_slot))
+                    return -1;
             }
         } else {
             x12_gslot e = {.kind = X12_SLOT_VALUE};

@@ -141,8 +141,9 @@ typedef struct x12_gnode {
 /*
  * A value a rule looks at, kept per loop repeat while validating: the first
  * occurrence of a segment directly in the loop and one of its elements
- * (kind X12_SLOT_VALUE), or whether a segment directly in the loop has its
- * key element equal to a code (kind X12_SLOT_KEYED).
+ * (kind X12_SLOT_VALUE; element 0: the segment itself), or whether a
+ * segment directly in the loop has its key element equal to a code (kind
+ * X12_SLOT_KEYED).
  */
 enum { X12_SLOT_VALUE = 1, X12_SLOT_KEYED = 2 };
 #define X12_SLOT_VALUE_MAX 35 /* bytes of a value kept for comparison */
@@ -169,7 +170,7 @@ typedef struct x12_grule {
     x12_gcodes codes;      /* for EQ / NE */
     int need;              /* 1 need, 0 forbid */
     uint8_t target;        /* X12_TARGET_* */
-    uint8_t target_slot;   /* SEG with a code, EL */
+    uint8_t target_slot;   /* SEG, EL */
     const x12_gseg *target_seg;   /* SEG: the (first) entry with that tag */
     const struct x12_gloop *target_loop; /* LOOP */
     uint16_t target_index; /* LOOP: its place among loop->child[] */

@@ -122,20 +122,63 @@ static xv_frame *push(xv *v, const x12_gloop *l)
 
 static const char *loop_label(const x12_gloop *l) { return l->id ? l->id : "header"; }
 
+static void missing_loop(xv *v, const xv_frame *f, const x12_gloop *child)
+{
+    const x12_gloop *l = f->loop;
+    x12_diag d;
+    xv_diag(v, &d, NULL, X12_SEV_ERROR, 2, "loop.missing", child->trigger->tag, l);
+    snprintf(d.ik3, sizeof d.ik3, "I7");
+    x12_diag_msg(&d, "required loop %s (%s) is missing from %s%s (which began at segment %llu)",
+                 child->id, child->name, l->id ? "loop " : "the ", loop_label(l),
+                 (unsigned long long)f->start.seg_no);
+    char keys[96] = "";
+    if (child->trigger->key_el)
+        x12_gcodes_str(&child->trigger->key, keys, sizeof keys);
+    x12_diag_expected(&d, "a %s%s%s starting loop %s", child->trigger->tag, keys[0] ? " with " : "",
+                      keys, child->id);
+    xv_emit(v, &d);
+}
+
+/* The first child of the run the frame is at (0 before any match). */
+static int current_group(const xv_frame *f) { return f->idx < 0 ? 0 : f->loop->group[f->idx]; }
+
+/*
+ * The frame moves on to child k: required child loops it leaves behind
+ * unused are missing, reported now.  (A loop may enclose much more than its
+ * own children, like 2000A the whole 2000B tree: waiting for its end would
+ * report a missing 2010AA thousands of segments later.)  Required segments
+ * wait for the end of the repeat, so that one swapped pair is one error.
+ */
+static void advance(xv *v, xv_frame *f, int k)
+{
+    const x12_gloop *l = f->loop;
+    int from = current_group(f), to = l->group[k];
+    for (unsigned r = 0; r < l->nreq; r++) {
+        int c = l->req[r];
+        if (c < from || f->count[c] || !l->child[c].loop)
+            continue;
+        if (c >= to)
+            break;
+        missing_loop(v, f, l->child[c].loop);
+    }
+    f->idx = k;
+}
+
 /* Close the innermost frame: what its repeat lacked, its rules, HL, sums. */
 static void pop(xv *v)
 {
     xv_frame *f = &v->frames[v->top];
     const x12_gloop *l = f->loop;
+    int from = current_group(f);
     for (unsigned r = 0; r < l->nreq; r++) {
         unsigned k = l->req[r];
         if (f->count[k])
             continue;
         const x12_gnode *n = &l->child[k];
-        x12_diag d;
         if (n->seg) {
             if (!l->id && !strcmp(n->seg->tag, "SE"))
                 continue; /* a missing trailer is the envelope checker's to report */
+            x12_diag d;
             xv_diag(v, &d, NULL, X12_SEV_ERROR, 2, "segment.missing", n->seg->tag, l);
             snprintf(d.ik3, sizeof d.ik3, "3");
             x12_diag_msg(&d, "required segment %s (%s) is missing from %s%s (which began at segment %llu)",
@@ -143,18 +186,8 @@ static void pop(xv *v)
                          (unsigned long long)f->start.seg_no);
             x12_diag_expected(&d, "%s before this point", n->seg->tag);
             xv_emit(v, &d);
-        } else {
-            xv_diag(v, &d, NULL, X12_SEV_ERROR, 2, "loop.missing", n->loop->trigger->tag, l);
-            snprintf(d.ik3, sizeof d.ik3, "I7");
-            x12_diag_msg(&d, "required loop %s (%s) is missing from %s%s (which began at segment %llu)",
-                         n->loop->id, n->loop->name, l->id ? "loop " : "the ", loop_label(l),
-                         (unsigned long long)f->start.seg_no);
-            char keys[96] = "";
-            if (n->loop->trigger->key_el)
-                x12_gcodes_str(&n->loop->trigger->key, keys, sizeof keys);
-            x12_diag_expected(&d, "a %s%s%s starting loop %s", n->loop->trigger->tag,
-                              keys[0] ? " with " : "", keys, n->loop->id);
-            xv_emit(v, &d);
+        } else if ((int)k >= from) {
+            missing_loop(v, f, n->loop); /* the ones behind were reported on the way */
         }
     }
     if (l->nrule)
@@ -350,7 +383,7 @@ void xv_loops_segment(xv *v, const x12_segment *seg)
         if (p.how == 2)
             out_of_order(v, n->loop->trigger, f); /* a loop behind: entered, position kept */
         else
-            f->idx = p.k;
+            advance(v, f, p.k);
         uint32_t c = ++f->count[p.k];
         if (n->loop) {
             const x12_gloop *l = n->loop;

@@ -28,7 +28,8 @@ void xv_rules_segment(xv *v, xv_frame *f, const x12_gseg *s, const x12_segment *
         if (st->seen)
             continue; /* the first occurrence counts */
         if (gs->kind == X12_SLOT_VALUE) {
-            x12_str val = gs->comp ? x12_comp(seg, gs->el, gs->comp) : x12_elem(seg, gs->el);
+            x12_str val = !gs->el ? seg->tag
+                          : gs->comp ? x12_comp(seg, gs->el, gs->comp) : x12_elem(seg, gs->el);
             st->seen = 1;
             st->longer = val.len > sizeof st->val;
             st->len = (uint8_t)(st->longer ? sizeof st->val : val.len);
@@ -63,7 +64,6 @@ static int cond_holds(const x12_grule *r, const xv_slot *st)
 /* Whether the rule's target is there, and where (NULL: the loop start). */
 static int target_present(const xv_frame *f, const x12_grule *r, const x12_pos **where)
 {
-    const x12_gloop *l = f->loop;
     *where = NULL;
     switch (r->target) {
     case X12_TARGET_LOOP:
@@ -73,18 +73,9 @@ static int target_present(const xv_frame *f, const x12_grule *r, const x12_pos *
             *where = &f->slot[r->target_slot].pos;
         return value_present(&f->slot[r->target_slot]);
     case X12_TARGET_SEG:
-        if (r->target_slot != 255) {
-            if (f->slot[r->target_slot].seen)
-                *where = &f->slot[r->target_slot].pos;
-            return f->slot[r->target_slot].seen;
-        } else {
-            unsigned n;
-            const uint16_t *c = x12_gloop_candidates(l, r->target_seg->tag32, &n);
-            for (unsigned i = 0; i < n; i++)
-                if (l->child[c[i]].seg && f->count[c[i]])
-                    return 1;
-            return 0;
-        }
+        if (f->slot[r->target_slot].seen)
+            *where = &f->slot[r->target_slot].pos;
+        return f->slot[r->target_slot].seen;
     }
     return 0;
 }
