@@ -298,8 +298,7 @@ static void not_used(ectx *c, const x12_gelem *e, x12_str v)
 static inline int fast_ok(const x12_gelem *e, const char *p, size_t n, unsigned m);
 
 /* Component j of composite e. */
-static void component(ectx *c, const x12_gelem *e, unsigned j, x12_str cv, unsigned m,
-                      int *reported_extra)
+static void component(ectx *c, const x12_gelem *e, unsigned j, x12_str cv, unsigned m)
 {
     const x12_gelem *k = j <= e->ncomp ? e->comp[j] : NULL;
     if (k && k->usage != 'N' && fast_ok(k, cv.p, cv.len, m)) {
@@ -313,14 +312,9 @@ static void component(ectx *c, const x12_gelem *e, unsigned j, x12_str cv, unsig
     if (c->elem == c->skip_el && (int)j == c->skip_comp) {
         /* the key component: reported when the segment was placed */
     } else if (!k) {
-        if (j > e->ncomp) {
-            if (!*reported_extra)
-                report(c, 1, "element.components", "13", cv, NULL,
-                       "%s has more components than the guide describes (%u)", e->name, e->ncomp);
-            *reported_extra = 1;
-        } else {
-            not_used(c, NULL, cv);
-        }
+        /* unlisted, like an unlisted element: not used by the guide (the
+         * composite's size in the standard is not in the table) */
+        not_used(c, NULL, cv);
     } else if (k->usage == 'N') {
         not_used(c, k, cv);
     } else if (check_simple(c, k, cv, m) && k->check) {
@@ -334,7 +328,6 @@ static void check_composite(ectx *c, const x12_gelem *e, x12_str v)
     const char *p = v.p;
     size_t n = v.len, start = 0;
     uint64_t present = 0;
-    int reported_extra = 0;
     unsigned j = 1, m = 0;
     c->composite = v;
     /* one pass: split on the component separator, classifying as it goes */
@@ -347,7 +340,7 @@ static void check_composite(ectx *c, const x12_gelem *e, x12_str v)
         if (i > start) {
             if (j < 64)
                 present |= (uint64_t)1 << j;
-            component(c, e, j, (x12_str){p + start, i - start}, m, &reported_extra);
+            component(c, e, j, (x12_str){p + start, i - start}, m);
         }
         j++;
         start = i + 1;

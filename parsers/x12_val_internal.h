@@ -28,6 +28,7 @@ typedef struct xv_slot {
 typedef struct xv_frame {
     const x12_gloop *loop;
     int idx;              /* child matched last; -1 before any */
+    int done;             /* required children below this were checked */
     uint32_t *count;      /* [loop->nchild] uses in this repeat */
     xv_slot *slot;        /* [loop->nslot] */
     x12_pos start;        /* the loop's first segment */

@@ -117,6 +117,7 @@ static xv_frame *push(xv *v, const x12_gloop *l)
     f->start = *v->cur;
     f->hl01[0] = '\0';
     f->hl04 = '\0';
+    f->done = 0;
     return f;
 }
 
@@ -139,28 +140,51 @@ static void missing_loop(xv *v, const xv_frame *f, const x12_gloop *child)
     xv_emit(v, &d);
 }
 
+static void missing_segment(xv *v, const xv_frame *f, const x12_gseg *s)
+{
+    const x12_gloop *l = f->loop;
+    if (!l->id && s->tag32 == x12_tag32("SE", 2))
+        return; /* a missing trailer is the envelope checker's to report */
+    x12_diag d;
+    xv_diag(v, &d, NULL, X12_SEV_ERROR, 2, "segment.missing", s->tag, l);
+    snprintf(d.ik3, sizeof d.ik3, "3");
+    x12_diag_msg(&d, "required segment %s (%s) is missing from %s%s (which began at segment %llu)",
+                 s->tag, s->name, l->id ? "loop " : "the ", loop_label(l),
+                 (unsigned long long)f->start.seg_no);
+    x12_diag_expected(&d, "%s before this point", s->tag);
+    xv_emit(v, &d);
+}
+
 /* The first child of the run the frame is at (0 before any match). */
 static int current_group(const xv_frame *f) { return f->idx < 0 ? 0 : f->loop->group[f->idx]; }
 
 /*
- * The frame moves on to child k: required child loops it leaves behind
- * unused are missing, reported now.  (A loop may enclose much more than its
- * own children, like 2000A the whole 2000B tree: waiting for its end would
- * report a missing 2010AA thousands of segments later.)  Required segments
- * wait for the end of the repeat, so that one swapped pair is one error.
+ * The frame moves on to child k.  Required child loops it leaves behind
+ * unused are missing, reported now: a loop may enclose much more than its
+ * own children (2000A holds the whole 2000B tree), and waiting for its end
+ * would report a missing 2010AA thousands of segments later.  Required
+ * segments are reported when a child loop starts after them (CLM, no HI,
+ * LX: at the LX), or else when the repeat ends, so that two swapped
+ * segments are one error (out of order), not two.
  */
 static void advance(xv *v, xv_frame *f, int k)
 {
     const x12_gloop *l = f->loop;
     int from = current_group(f), to = l->group[k];
+    int to_loop = l->child[k].loop != NULL;
     for (unsigned r = 0; r < l->nreq; r++) {
         int c = l->req[r];
-        if (c < from || f->count[c] || !l->child[c].loop)
-            continue;
         if (c >= to)
             break;
-        missing_loop(v, f, l->child[c].loop);
+        if (f->count[c])
+            continue;
+        if (l->child[c].loop && c >= from)
+            missing_loop(v, f, l->child[c].loop);
+        else if (l->child[c].seg && to_loop && c >= f->done)
+            missing_segment(v, f, l->child[c].seg);
     }
+    if (to_loop && to > f->done)
+        f->done = to;
     f->idx = k;
 }
 
@@ -171,24 +195,14 @@ static void pop(xv *v)
     const x12_gloop *l = f->loop;
     int from = current_group(f);
     for (unsigned r = 0; r < l->nreq; r++) {
-        unsigned k = l->req[r];
+        int k = l->req[r];
         if (f->count[k])
             continue;
         const x12_gnode *n = &l->child[k];
-        if (n->seg) {
-            if (!l->id && !strcmp(n->seg->tag, "SE"))
-                continue; /* a missing trailer is the envelope checker's to report */
-            x12_diag d;
-            xv_diag(v, &d, NULL, X12_SEV_ERROR, 2, "segment.missing", n->seg->tag, l);
-            snprintf(d.ik3, sizeof d.ik3, "3");
-            x12_diag_msg(&d, "required segment %s (%s) is missing from %s%s (which began at segment %llu)",
-                         n->seg->tag, n->seg->name, l->id ? "loop " : "the ", loop_label(l),
-                         (unsigned long long)f->start.seg_no);
-            x12_diag_expected(&d, "%s before this point", n->seg->tag);
-            xv_emit(v, &d);
-        } else if ((int)k >= from) {
+        if (n->seg && k >= f->done)
+            missing_segment(v, f, n->seg);
+        else if (n->loop && k >= from)
             missing_loop(v, f, n->loop); /* the ones behind were reported on the way */
-        }
     }
     if (l->nrule)
         xv_rules_end(v, f);

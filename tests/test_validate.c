@@ -379,7 +379,7 @@ Test(validate, components_and_repetitions)
 {
     vdiags d;
     run_edit("11:B:1", "11:B:1:X", &d);
-    vd_expect(&d, "element.components", 15, 5, 4, "8", "13");
+    vd_expect(&d, "element.not_used", 15, 5, 4, "8", "I10");
     vd_free(&d);
     run_edit("REF*EI*123456789", "REF*EI*1234:56789", &d);
     vd_expect(&d, "element.components", 10, 2, 0, "8", "13");
@@ -459,6 +459,18 @@ Test(validate, required_segment_missing)
     cr_assert_str_eq(e->loop_id, "2010AA");
     cr_assert_eq(e->level, 2);
     cr_assert_str_eq(e->ik5, "I5");
+    cr_assert_eq(vd_errors(&d), 1);
+    vd_free(&d);
+}
+
+Test(validate, required_segment_missing_before_a_child_loop)
+{
+    vdiags d;
+    /* no HI: reported when the first line (2400) starts, at that LX */
+    run_edit("HI*ABK:J449*ABF:E785~", "", &d);
+    const x12_diag *e = vd_expect(&d, "segment.missing", 16, 0, 0, "3", NULL);
+    cr_assert_str_eq(e->tag, "HI");
+    cr_assert_str_eq(e->loop_id, "2300");
     cr_assert_eq(vd_errors(&d), 1);
     vd_free(&d);
 }
