@@ -76,6 +76,7 @@ Test(guide, parses_the_tree)
     cr_assert(x12_guide_find_loop(g, "2000A")->is_hl);
     cr_assert_not(c->is_hl);
     cr_assert_null(x12_guide_find_loop(g, "9999"));
+    x12_guide_free(g);
 }
 
 Test(guide, parses_elements_keys_and_syntax)
