@@ -375,6 +375,54 @@ static int parse_codes(parser *ps, const char *p, size_t n, x12_gcodes *out, con
 
 /* ---- closing things ------------------------------------------------------ */
 
+static uint64_t pack_code(const x12_gcode *c)
+{
+    if (c->len > 7)
+        return 0;
+    uint64_t key = (uint64_t)c->len << 56;
+    for (uint32_t b = 0; b < c->len; b++)
+        key |= (uint64_t)(unsigned char)c->s[b] << (8 * b);
+    return key;
+}
+
+/* The hot summary of element e (NULL: unlisted). */
+static void fast_of(x12_gfast *f, const x12_gelem *e)
+{
+    memset(f, 0, sizeof *f);
+    f->e = e;
+    if (!e || e->usage == 'N')
+        return;
+    f->check = e->check;
+    f->min = e->min;
+    f->max = e->max;
+    f->ncodes = (uint16_t)(e->codes.n > 65535 ? 65535 : e->codes.n);
+    for (uint32_t i = 0; i < 2 && i < e->codes.n; i++)
+        f->code[i] = pack_code(&e->codes.v[i]);
+    switch ((x12_gtype)e->type) {
+    case X12_GT_AN:
+    case X12_GT_ID:
+        f->kind = e->codes.n ? X12_FK_CODE : X12_FK_TEXT;
+        break;
+    case X12_GT_N:
+    case X12_GT_R:
+        /* coded numbers (diagnosis pointers) compare as text, after a digit check */
+        f->kind = e->codes.n ? X12_FK_CODE : X12_FK_NUM;
+        if (e->codes.n && e->type == X12_GT_R)
+            f->kind = X12_FK_SLOW;
+        break;
+    case X12_GT_DT:
+        f->kind = X12_FK_DATE;
+        break;
+    case X12_GT_C:
+        f->kind = X12_FK_COMP;
+        break;
+    case X12_GT_TM:
+    case X12_GT_B:
+        f->kind = X12_FK_SLOW;
+        break;
+    }
+}
+
 static int close_comps(parser *ps)
 {
     x12_gelem *c = ps->comp_of;
@@ -408,6 +456,12 @@ static int close_comps(parser *ps)
     for (unsigned i = 1; i <= maxc; i++)
         if (arr[i] && arr[i]->usage == 'R')
             req[nreq++] = (uint8_t)i;
+    x12_gfast *cf = arena_alloc(&ps->a, (maxc + 1) * sizeof *cf);
+    if (!cf)
+        return nomem(ps);
+    for (unsigned i = 0; i <= maxc; i++)
+        fast_of(&cf[i], i ? arr[i] : NULL);
+    c->cfast = cf;
     c->comp = (const x12_gelem *const *)arr;
     c->ncomp = (uint8_t)maxc;
     c->req = req;
@@ -445,9 +499,29 @@ static int close_seg(parser *ps)
             req[nreq++] = (uint8_t)i;
     for (size_t i = 0; i < ps->seg_syntax.n; i++) {
         syn[i] = VAT(ps->seg_syntax, x12_gsyntax, i);
-        for (unsigned k = 0; k < syn[i].n; k++)
+        syn[i].simple = 1;
+        for (unsigned k = 0; k < syn[i].n; k++) {
             if (syn[i].pos[k] > maxpos)
                 maxpos = syn[i].pos[k];
+            if (syn[i].comp[k] || syn[i].pos[k] >= 64)
+                syn[i].simple = 0;
+            else
+                syn[i].mask |= (uint64_t)1 << syn[i].pos[k];
+        }
+        syn[i].first = syn[i].simple ? (uint64_t)1 << syn[i].pos[0] : 0;
+    }
+    x12_gfast *fast = arena_alloc(&ps->a, (maxe + 1) * sizeof *fast);
+    if (!fast)
+        return nomem(ps);
+    for (unsigned i = 0; i <= maxe; i++)
+        fast_of(&fast[i], i ? arr[i] : NULL);
+    s->fast = fast;
+    s->reqmask_ok = 1;
+    for (unsigned i = 0; i < nreq; i++) {
+        if (req[i] >= 64)
+            s->reqmask_ok = 0;
+        else
+            s->reqmask |= (uint64_t)1 << req[i];
     }
     /* the key element must be one the table describes */
     if (s->key_el) {

@@ -73,6 +73,30 @@ typedef struct x12_gcodes {
     int has_long;          /* some code is longer than 7 bytes */
 } x12_gcodes;
 
+/*
+ * The hot part of an element, for the validator's common case: small,
+ * and laid out contiguously per segment (and per composite), so checking a
+ * segment's values touches a cache line or two instead of one struct per
+ * element.  kind X12_FK_SLOW sends a value to the full checks.
+ */
+enum {
+    X12_FK_SLOW = 0, /* unlisted, not used, binary: the full checks decide */
+    X12_FK_TEXT,     /* AN/ID without codes: length */
+    X12_FK_CODE,     /* AN/ID/N with codes */
+    X12_FK_NUM,      /* N/R without codes: digits and length */
+    X12_FK_DATE,     /* DT */
+    X12_FK_COMP,     /* composite */
+};
+
+typedef struct x12_gfast {
+    uint8_t kind;          /* X12_FK_* */
+    uint8_t check;         /* x12_gcheck to run after */
+    uint16_t min, max;
+    uint16_t ncodes;
+    uint64_t code[2];      /* the first two codes packed (see x12_gcodes) */
+    const struct x12_gelem *e;
+} x12_gfast;
+
 /* An element (el) or a component (comp). */
 typedef struct x12_gelem {
     uint8_t pos;          /* element position 1..99, or component position */
@@ -84,9 +108,11 @@ typedef struct x12_gelem {
     uint16_t reps;        /* maximum repetitions, >= 1; 0 = unbounded */
     x12_gcodes codes;     /* empty: any value (external code list) */
     const char *name;
-    /* composites: comp[1..ncomp], NULL where the table lists none */
+    /* composites: comp[1..ncomp], NULL where the table lists none;
+     * cfast[0..ncomp] their hot parts */
     uint8_t ncomp;
     const struct x12_gelem *const *comp;
+    const x12_gfast *cfast;
     /* the required components, for the missing-component check */
     uint8_t nreq;
     const uint8_t *req;
@@ -99,6 +125,9 @@ typedef struct x12_gsyntax {
     uint8_t n;
     uint8_t pos[8];       /* element positions */
     uint8_t comp[8];      /* component positions, 0 = whole element */
+    /* whole elements below 64 only: the positions as bits, the first's bit */
+    int simple;
+    uint64_t mask, first;
 } x12_gsyntax;
 
 struct x12_gloop;
@@ -118,6 +147,9 @@ typedef struct x12_gseg {
     const x12_gelem *const *el;
     uint8_t nreq;               /* required elements, in order */
     const uint8_t *req;
+    uint64_t reqmask;           /* the required ones as bits (all below 64) */
+    int reqmask_ok;             /* reqmask covers every required element */
+    const x12_gfast *fast;      /* fast[0..nel] */
     /* highest position named by an el line or a syntax note: a value past
      * it is "too many elements", a value at an unlisted position below it
      * is "not used" */

@@ -295,13 +295,47 @@ static void not_used(ectx *c, const x12_gelem *e, x12_str v)
            e ? ref : "");
 }
 
-static inline int fast_ok(const x12_gelem *e, const char *p, size_t n, unsigned m);
+/* Whether p/n is one of f's codes: the first two compared as numbers. */
+static inline int code_in(const x12_gfast *f, const char *p, size_t n)
+{
+    if (n <= 7) {
+        uint64_t key = (uint64_t)n << 56;
+        for (size_t b = 0; b < n; b++)
+            key |= (uint64_t)(unsigned char)p[b] << (8 * b);
+        if (key == f->code[0] || key == f->code[1])
+            return 1;
+        if (f->ncodes <= 2)
+            return 0;
+    }
+    return x12_gcodes_has(&f->e->codes, p, n);
+}
+
+/* The common case decided inline: 1 when value p/n (byte classes m) with
+ * hot summary f certainly passes its type, length and code checks.
+ * Anything else goes the slow way, which finds and reports the problem. */
+static inline int fast_pass(const x12_gfast *f, const char *p, size_t n, unsigned m)
+{
+    if (m & (CLS_CTRL | CLS_REP | CLS_COMP))
+        return 0;
+    switch (f->kind) {
+    case X12_FK_TEXT:
+        return n >= f->min && n <= f->max;
+    case X12_FK_CODE:
+        return code_in(f, p, n);
+    case X12_FK_NUM:
+        return !(m & CLS_NONDIGIT) && n >= f->min && n <= f->max;
+    case X12_FK_DATE:
+        return !(m & CLS_NONDIGIT) && n >= f->min && n <= f->max && x12_valid_date((x12_str){p, n});
+    default:
+        return 0;
+    }
+}
 
 /* Component j of composite e. */
 static void component(ectx *c, const x12_gelem *e, unsigned j, x12_str cv, unsigned m)
 {
     const x12_gelem *k = j <= e->ncomp ? e->comp[j] : NULL;
-    if (k && k->usage != 'N' && fast_ok(k, cv.p, cv.len, m)) {
+    if (k && fast_pass(&e->cfast[j], cv.p, cv.len, m)) {
         if (k->check) {
             c->comp = (int)j;
             codeset(c, k, cv);
@@ -476,30 +510,6 @@ static void syntax_note(ectx *c, const x12_gsyntax *sn)
 
 /* ---- the segment --------------------------------------------------------- */
 
-/* The common case decided inline: 1 when value p/n (byte classes m) of
- * element e certainly passes its type, length and code checks.  Anything
- * else goes the slow way, which finds and reports the problem. */
-static inline int fast_ok(const x12_gelem *e, const char *p, size_t n, unsigned m)
-{
-    if (m & (CLS_CTRL | CLS_REP | CLS_COMP))
-        return 0;
-    switch ((x12_gtype)e->type) {
-    case X12_GT_AN:
-    case X12_GT_ID:
-        if (e->codes.n)
-            return x12_gcodes_has(&e->codes, p, n);
-        return n >= e->min && n <= e->max;
-    case X12_GT_N:
-    case X12_GT_R:
-        return !(m & CLS_NONDIGIT) && n >= e->min && n <= e->max &&
-               (!e->codes.n || x12_gcodes_has(&e->codes, p, n));
-    case X12_GT_DT:
-        return !(m & CLS_NONDIGIT) && n >= e->min && n <= e->max && x12_valid_date((x12_str){p, n});
-    default:
-        return 0;
-    }
-}
-
 void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
 {
 #ifdef XV_EXPERIMENT_NO_ELEMS
@@ -521,32 +531,36 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
     const char *raw = seg->raw;
     /* ST03 is checked against the registry's variants when the set opens */
     int special = keybad || (!s->loop->id && s->tag32 == x12_tag32("ST", 2));
+    uint64_t present = 0;
     for (unsigned i = 1; i <= n; i++) {
         uint32_t b = ee[i - 1] + 1, en = ee[i];
         if (b >= en)
             continue;
         last = i;
+        if (i < 64)
+            present |= (uint64_t)1 << i;
         const char *p = raw + b;
         size_t len = en - b;
-        const x12_gelem *e = i <= s->nel ? s->el[i] : NULL;
-        if (e && e->usage != 'N' && !special) {
+        const x12_gfast *f = i <= s->nel ? &s->fast[i] : NULL;
+        if (f && f->kind && !special) {
             unsigned m = 0;
             for (size_t k = 0; k < len; k++)
                 m |= cls[(unsigned char)p[k]];
-            if (e->type == X12_GT_C && !(m & CLS_REP)) {
+            if (f->kind == X12_FK_COMP && !(m & CLS_REP)) {
                 c.elem = (int)i;
-                check_composite(&c, e, (x12_str){p, len});
+                check_composite(&c, f->e, (x12_str){p, len});
                 continue;
             }
-            if (fast_ok(e, p, len, m)) {
-                if (e->check) {
+            if (fast_pass(f, p, len, m)) {
+                if (f->check) {
                     c.elem = (int)i;
                     c.composite = (x12_str){p, len};
-                    codeset(&c, e, c.composite);
+                    codeset(&c, f->e, c.composite);
                 }
                 continue;
             }
         }
+        const x12_gelem *e = f ? f->e : NULL;
         x12_str val = {p, len};
         c.elem = (int)i;
         if (!e) {
@@ -571,16 +585,35 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
         x12_str lv = x12_elem(seg, last);
         report(&c, 1, "element.too_many", "3", lv, exp, "the segment has %u elements", last);
     }
-    for (unsigned r = 0; r < s->nreq; r++) {
-        unsigned i = s->req[r];
-        if (i > n || ee[i - 1] + 1 >= ee[i]) {
-            c.elem = (int)i;
-            report(&c, 2, "element.missing", "1", none, "a value", "required element %s is missing",
-                   s->el[i]->name);
+    if (!s->reqmask_ok || (s->reqmask & ~present)) {
+        for (unsigned r = 0; r < s->nreq; r++) {
+            unsigned i = s->req[r];
+            if (i > n || ee[i - 1] + 1 >= ee[i]) {
+                c.elem = (int)i;
+                report(&c, 2, "element.missing", "1", none, "a value", "required element %s is missing",
+                       s->el[i]->name);
+            }
         }
     }
-    for (unsigned k = 0; k < s->nsyntax; k++)
-        syntax_note(&c, &s->syntax[k]);
+    for (unsigned k = 0; k < s->nsyntax; k++) {
+        const x12_gsyntax *sn = &s->syntax[k];
+        if (sn->simple) {
+            /* decided on the presence bits; only a violation goes on */
+            uint64_t h = present & sn->mask;
+            int ok;
+            switch (sn->kind) {
+            case 'P': ok = !h || h == sn->mask; break;
+            case 'R': ok = h != 0; break;
+            case 'C': ok = !(h & sn->first) || h == sn->mask; break;
+            case 'E': ok = !(h & (h - 1)); break;
+            case 'L': ok = !(h & sn->first) || (h & ~sn->first); break;
+            default: ok = 0; break;
+            }
+            if (ok)
+                continue;
+        }
+        syntax_note(&c, sn);
+    }
     if (n > last && n > 0) {
         x12_diag d;
         xv_diag(v, &d, NULL, X12_SEV_WARNING, 1, "segment.trailing", s->tag, s->loop);
