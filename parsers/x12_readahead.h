@@ -20,8 +20,12 @@
 
 #include "x12_reader.h"
 
+#ifndef X12_AHEAD_BATCHES
 #define X12_AHEAD_BATCHES 4
+#endif
+#ifndef X12_AHEAD_BATCH
 #define X12_AHEAD_BATCH (512u << 10)
+#endif
 
 typedef struct x12_ahead x12_ahead;
 

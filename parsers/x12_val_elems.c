@@ -512,9 +512,6 @@ static void syntax_note(ectx *c, const x12_gsyntax *sn)
 
 void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
 {
-#ifdef XV_EXPERIMENT_NO_ELEMS
-    return;
-#endif
     const x12_delims *dl = seg->delims;
     if (dl->element != v->cls_for.element || dl->component != v->cls_for.component ||
         dl->repetition != v->cls_for.repetition || dl->segment != v->cls_for.segment ||
