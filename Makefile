@@ -22,8 +22,7 @@ PKGS     = libcurl yaml-0.1 zlib sqlite3 libpq
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  += $(CFLAGS_BASE) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
-# -pthread: the validate command tokenizes on a second thread (x12_readahead)
-LDLIBS  += $(PKG_LIBS) $(EXTRA_LDFLAGS) -pthread
+LDLIBS  += $(PKG_LIBS) $(EXTRA_LDFLAGS)
 
 PARSER_SRC = $(wildcard parsers/*.c)
 ENGINE_SRC = $(filter-out engine/main.c,$(wildcard engine/*.c))

@@ -22,7 +22,6 @@
 #include "json_out.h"
 #include "progress.h"
 #include "x12_guide.h"
-#include "x12_readahead.h"
 #include "x12_validate.h"
 
 /* ACK-HOOK: the 999/TA1 writer (parsers/x12_ack.h) is being written
@@ -90,12 +89,11 @@ static int validate_file(validate_ctx *c, const char *path)
     }
     int rc = EXIT_OK;
     ch_error err;
-    /* the tokenizer runs ahead on its own thread while this one validates */
     x12_reader_opts ro = {.on_diag = on_diag, .diag_ctx = c};
-    x12_ahead *r = NULL;
+    x12_reader *r = NULL;
     x12_validator *v = NULL;
     unsigned sets = 0, bad = 0, unchecked = 0;
-    if (x12_ahead_open(&r, fd, path, &ro, &err) != CH_OK) {
+    if (x12_open_fd(&r, fd, path, &ro, &err) != CH_OK) {
         fprintf(stderr, "clearinghouse validate: %s\n", err.msg);
         rc = EXIT_TROUBLE;
         goto out;
@@ -111,26 +109,26 @@ static int validate_file(validate_ctx *c, const char *path)
     x12_segment seg;
     int got;
     uint64_t n = 0;
-    while ((got = x12_ahead_next(r, &seg)) == X12_SEGMENT) {
+    while ((got = x12_next(r, &seg)) == X12_SEGMENT) {
         x12_validator_feed(v, &seg);
         if ((++n & 0xffff) == 0)
-            progress_update(&pg, x12_ahead_offset(r));
+            progress_update(&pg, x12_reader_offset(r));
     }
     progress_end(&pg);
     x12_pos last = seg.pos;
-    last.offset = x12_ahead_offset(r);
+    last.offset = x12_reader_offset(r);
     x12_validator_finish(v, n ? &last : NULL);
     sets = x12_validator_sets(v);
     bad = x12_validator_sets_with_errors(v);
     unchecked = x12_validator_sets_unchecked(v);
-    const ch_error *re = x12_ahead_error(r);
+    const ch_error *re = x12_reader_error(r);
     if (got == X12_FAIL && re->code == CH_ERR_IO)
         rc = EXIT_TROUBLE;
     else if (c->nerr)
         rc = EXIT_PROBLEMS;
 out:
     x12_validator_free(v);
-    x12_ahead_close(r);
+    x12_close(r);
     if (fd != STDIN_FILENO)
         close(fd);
     if (c->json) {
