@@ -59,35 +59,47 @@ int x12_icd9dx_ok(x12_str s)
 
 int x12_icd9px_ok(x12_str s) { return s.len >= 3 && s.len <= 4 && all(s, 0, s.len, is_digit); }
 
+/* The code set an HI qualifier names: 1 ICD-10-CM, 2 ICD-10-PCS, 3 ICD-9-CM
+ * diagnosis, 4 ICD-9-CM procedure, 0 none checked.  By length and letters:
+ * this runs for every diagnosis code of every claim. */
+static int hi_set(x12_str q)
+{
+    const char *p = q.p;
+    if (q.len == 3 && p[0] == 'A') {
+        if (p[1] == 'B' && (p[2] == 'K' || p[2] == 'F' || p[2] == 'J' || p[2] == 'N'))
+            return 1;
+        return p[1] == 'P' && p[2] == 'R';
+    }
+    if (q.len == 3 && p[0] == 'B' && p[1] == 'B' && (p[2] == 'R' || p[2] == 'Q'))
+        return 2;
+    if (q.len == 2 && p[0] == 'B' && (p[1] == 'K' || p[1] == 'F' || p[1] == 'J' || p[1] == 'N'))
+        return 3;
+    if (q.len == 2 && p[0] == 'P' && p[1] == 'R')
+        return 3;
+    if (q.len == 2 && p[0] == 'B' && (p[1] == 'R' || p[1] == 'Q'))
+        return 4;
+    return 0;
+}
+
 int x12_hi_ok(x12_str q, x12_str code, const char **what)
 {
-    static const char *const icd10cm[] = {"ABK", "ABF", "ABJ", "ABN", "APR", NULL};
-    static const char *const icd10pcs[] = {"BBR", "BBQ", NULL};
-    static const char *const icd9dx[] = {"BK", "BF", "BJ", "BN", "PR", NULL};
-    static const char *const icd9px[] = {"BR", "BQ", NULL};
-    static const struct {
-        const char *const *quals;
-        int (*ok)(x12_str);
-        const char *name;
-    } sets[] = {{icd10cm, x12_icd10cm_ok, "ICD-10-CM"},
-                {icd10pcs, x12_icd10pcs_ok, "ICD-10-PCS"},
-                {icd9dx, x12_icd9dx_ok, "ICD-9-CM diagnosis"},
-                {icd9px, x12_icd9px_ok, "ICD-9-CM procedure"}};
+    static const char *const names[] = {NULL, "ICD-10-CM", "ICD-10-PCS", "ICD-9-CM diagnosis",
+                                        "ICD-9-CM procedure"};
+    int set = hi_set(q);
     if (what)
-        *what = NULL;
-    for (size_t i = 0; i < sizeof sets / sizeof *sets; i++)
-        for (const char *const *k = sets[i].quals; *k; k++)
-            if (x12_eq(q, *k)) {
-                if (what)
-                    *what = sets[i].name;
-                return sets[i].ok(code);
-            }
+        *what = names[set];
+    switch (set) {
+    case 1: return x12_icd10cm_ok(code);
+    case 2: return x12_icd10pcs_ok(code);
+    case 3: return x12_icd9dx_ok(code);
+    case 4: return x12_icd9px_ok(code);
+    }
     return 1;
 }
 
 int x12_proc_ok(x12_str q, x12_str c)
 {
-    if (!x12_eq(q, "HC"))
+    if (q.len != 2 || q.p[0] != 'H' || q.p[1] != 'C')
         return 1;
     if (c.len != 5)
         return 0;
@@ -120,9 +132,9 @@ int x12_ein_ok(x12_str s) { return s.len == 9 && x12_is_digits(s); }
 
 int x12_dtp_ok(x12_str f, x12_str v)
 {
-    if (x12_eq(f, "D8"))
+    if (f.len == 2 && f.p[0] == 'D' && f.p[1] == '8')
         return v.len == 8 && x12_valid_date(v);
-    if (x12_eq(f, "RD8")) {
+    if (f.len == 3 && f.p[0] == 'R' && f.p[1] == 'D' && f.p[2] == '8') {
         if (v.len != 17 || v.p[8] != '-')
             return 0;
         x12_str a = {v.p, 8}, b = {v.p + 9, 8};

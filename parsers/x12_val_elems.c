@@ -47,6 +47,8 @@ typedef struct ectx {
     const x12_segment *seg;
     int elem, comp, rep;
     x12_str composite;  /* the composite (repetition) a component is in */
+    x12_str q1, q2;     /* its components 1 and 2, once split (len of q1 ~0: not yet) */
+    int split;          /* q1/q2 are set for this composite */
     int skip_codes;     /* ST03: checked against the registry's variants */
     int skip_el, skip_comp; /* the key value, reported already */
     const uint8_t *cls;
@@ -95,6 +97,11 @@ static void length_error(ectx *c, const x12_gelem *e, x12_str v, size_t len)
 /* Component 1 and 2 of the composite a check looks at. */
 static void qual_code(const ectx *c, x12_str *q, x12_str *code)
 {
+    if (c->split) {
+        *q = c->q1;
+        *code = c->q2;
+        return;
+    }
     char cs = c->seg->delims->component;
     *q = x12_part(c->composite, cs, 1);
     *code = x12_part(c->composite, cs, 2);
@@ -364,8 +371,19 @@ static void check_composite(ectx *c, const x12_gelem *e, x12_str v)
     uint64_t present = 0;
     unsigned j = 1, m = 0;
     c->composite = v;
+    /* components 1 and 2 first: the checks of hi and proc read them */
+    c->q1 = c->q2 = (x12_str){"", 0};
+    size_t i = 0;
+    for (unsigned q = 1; q <= 2 && i <= n; q++) {
+        size_t b = i;
+        while (i < n && !(cls[(unsigned char)p[i]] & CLS_COMP))
+            i++;
+        *(q == 1 ? &c->q1 : &c->q2) = (x12_str){p + b, i - b};
+        i++;
+    }
+    c->split = 1;
     /* one pass: split on the component separator, classifying as it goes */
-    for (size_t i = 0; i <= n; i++) {
+    for (i = 0; i <= n; i++) {
         unsigned k = i < n ? cls[(unsigned char)p[i]] : CLS_COMP;
         if (!(k & CLS_COMP)) {
             m |= k;
@@ -391,6 +409,7 @@ static void check_composite(ectx *c, const x12_gelem *e, x12_str v)
     c->comp = 0;
     if (e->check)
         codeset(c, e, v);
+    c->split = 0;
 }
 
 static void check_one(ectx *c, const x12_gelem *e, x12_str v, unsigned m)

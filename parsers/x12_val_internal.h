@@ -28,6 +28,7 @@ typedef struct xv_slot {
 typedef struct xv_frame {
     const x12_gloop *loop;
     int idx;              /* child matched last; -1 before any */
+    int gfrom;            /* loop->group[idx] (0 before any): the run we are in */
     int done;             /* required children below this were checked */
     uint32_t *count;      /* [loop->nchild] uses in this repeat */
     xv_slot *slot;        /* [loop->nslot] */

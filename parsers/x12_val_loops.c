@@ -71,10 +71,7 @@ static int probe(const x12_gloop *l, uint32_t tag, const x12_segment *seg, int f
 static int forward_from(const xv *v, int d)
 {
     const xv_frame *f = &v->frames[d];
-    if (f->idx < 0)
-        return 0;
-    int from = f->loop->group[f->idx];
-    return d == v->top && f->loop->id && from == 0 ? 1 : from;
+    return d == v->top && f->gfrom == 0 && f->loop->id ? 1 : f->gfrom;
 }
 
 static int find(const xv *v, uint32_t tag, const x12_segment *seg, place *p)
@@ -109,6 +106,7 @@ static xv_frame *push(xv *v, const x12_gloop *l)
     xv_frame *f = &v->frames[d];
     f->loop = l;
     f->idx = -1;
+    f->gfrom = 0;
     f->count = v->counts + (size_t)d * v->cap_child;
     f->slot = v->slots + (size_t)d * v->cap_slot;
     memset(f->count, 0, l->nchild * sizeof *f->count);
@@ -156,7 +154,7 @@ static void missing_segment(xv *v, const xv_frame *f, const x12_gseg *s)
 }
 
 /* The first child of the run the frame is at (0 before any match). */
-static int current_group(const xv_frame *f) { return f->idx < 0 ? 0 : f->loop->group[f->idx]; }
+static int current_group(const xv_frame *f) { return f->gfrom; }
 
 /*
  * The frame moves on to child k.  Required child loops it leaves behind
@@ -186,6 +184,7 @@ static void advance(xv *v, xv_frame *f, int k)
     if (to_loop && to > f->done)
         f->done = to;
     f->idx = k;
+    f->gfrom = to;
 }
 
 /* Close the innermost frame: what its repeat lacked, its rules, HL, sums. */
@@ -406,7 +405,7 @@ void xv_loops_segment(xv *v, const x12_segment *seg)
             if (l->usage == 'N')
                 not_used(v, l->trigger, l);
             f = push(v, l);
-            f->idx = 0;
+            f->idx = 0; /* gfrom stays 0: the trigger's run */
             f->count[0] = 1;
             s = l->trigger;
             if (l->is_hl)
