@@ -4,5 +4,6 @@
 
 int cmd_inspect(int argc, char **argv);
 int cmd_fmt(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
 
 #endif

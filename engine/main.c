@@ -18,6 +18,7 @@
 const cli_command cli_commands[] = {
     {"inspect", cmd_inspect, "list the interchanges, groups and transaction sets of X12 files"},
     {"fmt", cmd_fmt, "print an X12 file one segment per line, optionally with other delimiters"},
+    {"validate", cmd_validate, "check X12 files against the HIPAA implementation guides"},
     {NULL, NULL, NULL},
 };
 

@@ -332,13 +332,20 @@ static void check_control(x12_env *e, const x12_segment *seg, unsigned el, const
 
 /* ---- feed ---------------------------------------------------------------- */
 
+/* 1 when t could be an envelope segment (ISA GS ST SE GE IEA), by its
+ * letters alone: the common case inside a set is decided in a few
+ * instructions, since every segment of a file passes through here. */
+static int maybe_envelope(x12_str t)
+{
+    if (t.len == 2)
+        return (t.p[0] == 'G' || t.p[0] == 'S') && (t.p[1] == 'S' || t.p[1] == 'T' || t.p[1] == 'E');
+    return t.len == 3 && t.p[0] == 'I' && (t.p[1] == 'S' || t.p[1] == 'E') && t.p[2] == 'A';
+}
+
 void x12_env_feed(x12_env *e, const x12_segment *seg)
 {
     x12_str t = seg->tag;
-    /* Fast path: inside a transaction set, only tags starting with I, G, S
-     * or T can be envelope segments; everything else is just counted. */
-    char c0 = t.len ? t.p[0] : 0;
-    if (e->in_st && c0 != 'I' && c0 != 'G' && c0 != 'S' && c0 != 'T') {
+    if (e->in_st && !maybe_envelope(t)) {
         e->st.nseg++;
         return;
     }

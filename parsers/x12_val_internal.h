@@ -1,0 +1,131 @@
+/*
+ * x12_val_internal.h - what the validator's files share (not a public API).
+ *
+ *   x12_validate.c      the public API, envelopes, transaction sets, reporting
+ *   x12_val_loops.c     the segment / loop state machine (level 2)
+ *   x12_val_elems.c     elements, components, repetitions, syntax notes
+ *                       (levels 1-2) and the check= glue (level 5)
+ *   x12_val_rules.c     situational rules and HL structure (level 4)
+ *   x12_val_balance.c   balancing (level 3)
+ */
+#ifndef X12_VAL_INTERNAL_H
+#define X12_VAL_INTERNAL_H
+
+#include "x12_validate.h"
+
+#include <stdint.h>
+
+/* A rule value of the current loop repeat (see x12_gslot). */
+typedef struct xv_slot {
+    uint8_t seen;   /* VALUE: the segment occurred; KEYED: a match occurred */
+    uint8_t len;    /* VALUE: length of the element (0 = empty) */
+    uint8_t longer; /* VALUE: the value was longer than val */
+    char val[X12_SLOT_VALUE_MAX];
+    x12_pos pos;    /* where the segment was */
+} xv_slot;
+
+/* One open loop repeat. */
+typedef struct xv_frame {
+    const x12_gloop *loop;
+    int idx;              /* child matched last; -1 before any */
+    int gfrom;            /* loop->group[idx] (0 before any): the run we are in */
+    int done;             /* required children below this were checked */
+    uint32_t *count;      /* [loop->nchild] uses in this repeat */
+    xv_slot *slot;        /* [loop->nslot] */
+    x12_pos start;        /* the loop's first segment */
+    char hl01[16];        /* HL loops: this level's id */
+    char hl04;            /* HL loops: HL04 as sent ('\0' absent) */
+} xv_frame;
+
+/* Level-3 running sums, in cents. */
+typedef struct xv_balance {
+    /* 837 */
+    int claim_open, claim_bad;
+    int64_t claim_total, lines_total;
+    x12_pos claim_pos;
+    const x12_gloop *claim_loop;
+    /* 835 */
+    int bpr_seen, bpr_bad, tx_bad;
+    int64_t bpr_total, paid_total, plb_total;
+    x12_pos bpr_pos;
+    int clp_open, clp_bad;
+    int64_t clp_charge, clp_paid, clp_adj;
+    x12_pos clp_pos;
+    const x12_gloop *clp_loop;
+    int svc_open, svc_bad;
+    int64_t svc_charge, svc_paid, svc_adj;
+    x12_pos svc_pos;
+    const x12_gloop *svc_loop;
+} xv_balance;
+
+struct x12_validator {
+    char file[256];
+    x12_diag_fn fn;
+    void *ctx;
+    x12_env *env;
+    x12_env_events user_ev;
+    const x12_guide *forced;
+
+    /* the current transaction set */
+    int in_tx;
+    const x12_guide *g;   /* NULL: not validated (no guide) */
+    xv_frame *frames;     /* [g->max_depth + 1] */
+    int top;              /* index of the innermost frame, -1 none */
+    uint32_t *counts;     /* pools the frames point into */
+    xv_slot *slots;
+    size_t cap_depth, cap_child, cap_slot;
+    const x12_pos *cur;   /* position of the segment being handled */
+    uint8_t cls[256];     /* byte classes for the current delimiters (CLS_*) */
+    x12_delims cls_for;   /* the delimiters cls was built for */
+    unsigned tx_errors;
+    uint64_t last_hl;     /* HL01 of the previous HL, when numeric */
+    int have_hl;
+    xv_balance bal;
+
+    unsigned nerr, nwarn, nsets, nsets_bad, nsets_unchecked;
+};
+
+typedef x12_validator xv;
+
+/* ---- reporting (x12_validate.c) ------------------------------------------ */
+
+/* Start a diagnostic at pos (NULL: the current segment) for tag in loop. */
+void xv_diag(xv *v, x12_diag *d, const x12_pos *pos, x12_severity sev, int level,
+             const char *code, const char *tag, const x12_gloop *loop);
+/* Fill in ik5 by level, count it and send it. */
+void xv_emit(xv *v, x12_diag *d);
+
+/* ---- loops (x12_val_loops.c) --------------------------------------------- */
+
+/* Start the state machine for the guide's transaction set. */
+void xv_loops_begin(xv *v);
+/* Place and check one segment of the transaction set (ST..SE). */
+void xv_loops_segment(xv *v, const x12_segment *seg);
+/* End of the transaction set: close every open loop, reporting at pos. */
+void xv_loops_end(xv *v, const x12_pos *pos);
+
+/* ---- elements (x12_val_elems.c) ------------------------------------------ */
+
+/* Check seg's elements against entry s.  keybad: the key element's value
+ * was reported already (placed by tag alone), so its code is not checked. */
+void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad);
+
+/* ---- rules and HL (x12_val_rules.c) -------------------------------------- */
+
+/* A segment matched entry s in frame f: record what f's rules look at. */
+void xv_rules_segment(xv *v, xv_frame *f, const x12_gseg *s, const x12_segment *seg);
+/* A repeat of f's loop ends: evaluate its rules. */
+void xv_rules_end(xv *v, xv_frame *f);
+/* An HL loop starts (f is its new frame, seg the HL). */
+void xv_hl_start(xv *v, xv_frame *f, const x12_segment *seg);
+/* An HL loop repeat ends. */
+void xv_hl_end(xv *v, xv_frame *f);
+
+/* ---- balancing (x12_val_balance.c) --------------------------------------- */
+
+void xv_balance_begin(xv *v);
+void xv_balance_segment(xv *v, const x12_gseg *s, const x12_segment *seg);
+/* A repeat of loop ends (the root: the transaction set ends). */
+void xv_balance_loop_end(xv *v, const x12_gloop *loop);
+
+#endif
