@@ -24,22 +24,15 @@
 #include "x12_guide.h"
 #include "x12_validate.h"
 
-/* ACK-HOOK: the 999/TA1 writer (parsers/x12_ack.h) is being written
- * separately.  When it is there, --ack DIR is accepted and this file is where
- * it gets wired: create the writer per input file, pass it every diagnostic
- * (on_diag below) and the envelope events (x12_validator_events), and close
- * it after x12_validator_finish.  Until then --ack exits 2. */
-#if defined(__has_include)
-#if __has_include("x12_ack.h")
-#define HAVE_X12_ACK 1
-#endif
-#endif
+#include "x12_ack.h"
 
 typedef struct validate_ctx {
     int json;
     json_out j;
     unsigned nerr, nwarn;   /* this file, every layer */
     int first_problem;
+    const char *ack_dir;    /* --ack DIR, or NULL */
+    x12_ack *ack;           /* this file's acknowledgments */
 } validate_ctx;
 
 static void on_diag(void *vctx, const x12_diag *d)
@@ -49,6 +42,8 @@ static void on_diag(void *vctx, const x12_diag *d)
         c->nwarn++;
     else
         c->nerr++;
+    if (c->ack)
+        x12_ack_diag(c->ack, d);
     if (c->json) {
         char buf[2048];
         x12_diag_json(d, buf, sizeof buf, 1);
@@ -98,6 +93,16 @@ static int validate_file(validate_ctx *c, const char *path)
         rc = EXIT_TROUBLE;
         goto out;
     }
+    if (c->ack_dir) {
+        const char *slash = strrchr(path, '/');
+        x12_ack_opts ao = {.dir = c->ack_dir, .basename = slash ? slash + 1 : path};
+        c->ack = x12_ack_new(&ao, &err);
+        if (!c->ack) {
+            fprintf(stderr, "clearinghouse validate: --ack: %s\n", err.msg);
+            rc = EXIT_TROUBLE;
+            goto out;
+        }
+    }
     v = x12_validator_new(path, on_diag, c);
     if (!v) {
         fprintf(stderr, "clearinghouse validate: %s: out of memory\n", path);
@@ -110,6 +115,8 @@ static int validate_file(validate_ctx *c, const char *path)
     int got;
     uint64_t n = 0;
     while ((got = x12_next(r, &seg)) == X12_SEGMENT) {
+        if (c->ack)
+            x12_ack_feed(c->ack, &seg);
         x12_validator_feed(v, &seg);
         if ((++n & 0xffff) == 0)
             progress_update(&pg, x12_reader_offset(r));
@@ -118,6 +125,17 @@ static int validate_file(validate_ctx *c, const char *path)
     x12_pos last = seg.pos;
     last.offset = x12_reader_offset(r);
     x12_validator_finish(v, n ? &last : NULL);
+    if (c->ack) {
+        if (x12_ack_finish(c->ack, &err) != CH_OK) {
+            fprintf(stderr, "clearinghouse validate: --ack: %s\n", err.msg);
+            rc = EXIT_TROUBLE;
+        } else if (!c->json) {
+            char **paths;
+            unsigned np = x12_ack_files(c->ack, &paths);
+            for (unsigned i = 0; i < np; i++)
+                printf("  acknowledgment: %s\n", paths[i]);
+        }
+    }
     sets = x12_validator_sets(v);
     bad = x12_validator_sets_with_errors(v);
     unchecked = x12_validator_sets_unchecked(v);
@@ -127,6 +145,8 @@ static int validate_file(validate_ctx *c, const char *path)
     else if (c->nerr)
         rc = EXIT_PROBLEMS;
 out:
+    x12_ack_free(c->ack);
+    c->ack = NULL;
     x12_validator_free(v);
     x12_close(r);
     if (fd != STDIN_FILENO)
@@ -193,16 +213,7 @@ int cmd_validate(int argc, char **argv)
     }
     if (optind >= argc)
         return cli_usage_error("validate", "no FILE given");
-    if (ack_dir) {
-#ifndef HAVE_X12_ACK
-        fprintf(stderr, "clearinghouse validate: --ack is not yet supported\n");
-        return EXIT_TROUBLE;
-#else
-        /* ACK-HOOK: wire parsers/x12_ack.h here (see the note at the top). */
-        fprintf(stderr, "clearinghouse validate: --ack is not yet wired\n");
-        return EXIT_TROUBLE;
-#endif
-    }
+    c.ack_dir = ack_dir;
     int rc = EXIT_OK;
     if (c.json) {
         json_init_file(&c.j, stdout);

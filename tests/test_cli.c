@@ -97,3 +97,21 @@ Test(cli, fmt_rewrites_delimiters_and_reads_back_the_same)
     cr_assert_eq(ch_run(&out, "fmt --delimiters '*:.~' tests/corpus/837p/lfh-demo.example1.837"), 1);
     free(out);
 }
+
+/* validate --ack: a 999 per group (rejecting the bad set), a TA1 for a
+ * broken envelope, and the 999 itself validates clean against its guide. */
+Test(cli, validate_ack_writes_a_999_that_validates)
+{
+    char *out = NULL;
+    int rc = ch_run(&out, "d=$(mktemp -d) && $CH_BIN validate --ack $d tests/corpus/bad/ims-x12_missing_elements.txt >/dev/null; "
+                          "grep -h -o 'IK5\\*R' $d/*.999 && grep -l 'TA1' $d/*.ta1 >/dev/null && "
+                          "$CH_BIN validate $d/*.999; rc=$?; rm -rf $d; exit $rc");
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "IK5*R"), "%s", out);
+    cr_assert(strstr(out, "valid"), "%s", out);
+    free(out);
+    rc = ch_run(&out, "d=$(mktemp -d) && $CH_BIN validate --ack $d tests/corpus/837p/lfh-demo.example1.837 >/dev/null; "
+                      "cat $d/*.999; rm -rf $d");
+    cr_assert(strstr(out, "IK5*A") || strstr(out, "IK5*E"), "%s", out);
+    free(out);
+}
