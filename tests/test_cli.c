@@ -103,15 +103,15 @@ Test(cli, fmt_rewrites_delimiters_and_reads_back_the_same)
 Test(cli, validate_ack_writes_a_999_that_validates)
 {
     char *out = NULL;
-    int rc = ch_run(&out, "d=$(mktemp -d) && $CH_BIN validate --ack $d tests/corpus/bad/ims-x12_missing_elements.txt >/dev/null; "
-                          "grep -h -o 'IK5\\*R' $d/*.999 && grep -l 'TA1' $d/*.ta1 >/dev/null && "
+    int rc = ch_run(&out, "validate --ack /tmp/ch-ack-$$ tests/corpus/bad/ims-x12_missing_elements.txt >/dev/null; "
+                          "d=/tmp/ch-ack-$$; grep -h -o 'IK5\\*R' $d/*.999 && grep -l 'TA1' $d/*.ta1 >/dev/null && "
                           "$CH_BIN validate $d/*.999; rc=$?; rm -rf $d; exit $rc");
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert(strstr(out, "IK5*R"), "%s", out);
     cr_assert(strstr(out, "valid"), "%s", out);
     free(out);
-    rc = ch_run(&out, "d=$(mktemp -d) && $CH_BIN validate --ack $d tests/corpus/837p/lfh-demo.example1.837 >/dev/null; "
-                      "cat $d/*.999; rm -rf $d");
+    rc = ch_run(&out, "validate --ack /tmp/ch-ack2-$$ tests/corpus/837p/lfh-demo.example1.837 >/dev/null; "
+                      "cat /tmp/ch-ack2-$$/*.999; rm -rf /tmp/ch-ack2-$$");
     cr_assert(strstr(out, "IK5*A") || strstr(out, "IK5*E"), "%s", out);
     free(out);
 }
