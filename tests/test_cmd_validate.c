@@ -28,15 +28,6 @@ Test(cmd_validate, usage_and_io_errors)
     free(out);
 }
 
-Test(cmd_validate, ack_is_a_marked_hook)
-{
-    char *out = NULL;
-    int rc = ch_run(&out, "validate --ack /tmp " DATA "ims-x12_valid.txt");
-    cr_assert_eq(rc, 2, "%s", out);
-    cr_assert(strstr(out, "--ack is not yet"), "%s", out);
-    free(out);
-}
-
 Test(cmd_validate, valid_and_invalid_files)
 {
     if (!embedded_find("837p.guide") || !embedded_find("835.guide"))
