@@ -364,7 +364,7 @@ static int parse_units(const char *s, size_t n, int64_t *out)
     return 1;
 }
 
-static void units_str(int64_t milli, char *buf, size_t size)
+void encounter_units_str(int64_t milli, char *buf, size_t size)
 {
     int64_t w = milli / 1000, f = milli % 1000;
     if (f == 0)
@@ -764,7 +764,7 @@ static unsigned get_text(const encounter *e, const encounter_field *f, unsigned 
         int64_t u = *(const int64_t *)src;
         if (u <= 0)
             return 0;
-        units_str(u, buf, size);
+        encounter_units_str(u, buf, size);
         return 1;
     }
     case K_TYPE:

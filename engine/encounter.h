@@ -224,6 +224,9 @@ ch_code encounter_unpack(encounter *e, const char *buf, size_t len, ch_error *er
 /* The content hash of a packed encounter: SHA-256 as 64 hex digits + NUL. */
 void encounter_hash(const char *packed, size_t len, char hex[65]);
 
+/* Units (thousandths) as an X12 R value: 1000 -> "1", 1500 -> "1.5". */
+void encounter_units_str(int64_t milli, char *buf, size_t size);
+
 /* Words for enums, as written in documents ("professional", "replacement"). */
 const char *encounter_type_name(encounter_type t);
 const char *encounter_frequency_name(encounter_frequency f);

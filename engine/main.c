@@ -18,6 +18,9 @@
 const cli_command cli_commands[] = {
     {"inspect", cmd_inspect, "list the interchanges, groups and transaction sets of X12 files"},
     {"fmt", cmd_fmt, "print an X12 file one segment per line, optionally with other delimiters"},
+    {"intake", cmd_intake, "take encounters from spool/inbound/ into the ledger as claims"},
+    {"batch", cmd_batch, "write queued claims into validated 837P/837I files in spool/outbound/"},
+    {"claims", cmd_claims, "list claims and where each one stands"},
     {NULL, NULL, NULL},
 };
 
