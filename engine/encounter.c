@@ -431,7 +431,7 @@ static const char *shown(const encounter_field *f, const char *s, char *buf, siz
 {
     if (f->phi)
         return "";
-    snprintf(buf, size, "'%.40s' ", s);
+    snprintf(buf, size, "'%.40s' is ", s);
     return buf;
 }
 

@@ -397,11 +397,11 @@ static ch_code record(run *r, file_job *jobs, size_t n, ch_error *err)
             }
             if (res.outcome == LEDGER_NEW || res.outcome == LEDGER_REVISED || res.outcome == LEDGER_REPLACEMENT) {
                 j->taken++;
-                text_add(&j->taken_list, "%s%s%s (%s)", j->taken > 1 ? ", " : "", pre, res.pcn,
+                text_add(&j->taken_list, "%s%s%s%s (%s)", j->taken > 1 ? ", " : "", pre, pre[0] ? " " : "", res.pcn,
                          res.outcome == LEDGER_NEW ? "new" : res.outcome == LEDGER_REVISED ? "revised" : "replacement");
             } else if (res.outcome == LEDGER_DUPLICATE) {
-                text_add(&j->taken_list, "%s%s%s (already taken)", j->taken + j->duplicates > 1 ? ", " : "", pre,
-                         res.pcn);
+                text_add(&j->taken_list, "%s%s%s%s (already taken)", j->taken + j->duplicates > 1 ? ", " : "", pre,
+                         pre[0] ? " " : "", res.pcn);
             }
         }
     }
@@ -702,7 +702,7 @@ ch_code intake_check_buffer(const config *cfg, const char *practice, const char 
     ch_error err;
     ch_code rc = ydoc_each(buf, len, name, on_unit, w, &err);
     if (rc != CH_OK) {
-        text_add(&j->report, "%s\n", err.msg);
+        text_add(&j->report, "%s%s\n", err.msg, rc == CH_ERR_SYNTAX ? " (the file is not valid YAML or JSON)" : "");
         j->problems++;
     } else if (!j->units) {
         text_add(&j->report, "%s: holds no encounter\n", name);

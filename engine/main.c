@@ -1,7 +1,6 @@
 /*
  * main.c - `clearinghouse <command> [options]`: finds the command and runs it.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,23 +22,6 @@ const cli_command cli_commands[] = {
     {"claims", cmd_claims, "list claims and where each one stands"},
     {NULL, NULL, NULL},
 };
-
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "clearinghouse %s: ", cmd);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\nTry 'clearinghouse %s --help'.\n", cmd);
-    return EXIT_TROUBLE;
-}
-
-int cli_interactive(void)
-{
-    const char *ci = getenv("CI");
-    return isatty(STDERR_FILENO) && !(ci && *ci);
-}
 
 static void usage(FILE *fp)
 {
