@@ -289,7 +289,8 @@ static ch_code write_file(chunk *ch, const char *tmp, uint64_t isa13, uint64_t g
     for (unsigned s = 0; s < ch->nst && rc == CH_OK; s++) {
         char st02s[16], bht03[48];
         snprintf(st02s, sizeof st02s, "%04" PRIu64, st02 + s);
-        snprintf(bht03, sizeof bht03, "%" PRId64 "-%u", batch_id, s + 1);
+        /* digits only: safe whatever delimiters the payer uses */
+        snprintf(bht03, sizeof bht03, "%06" PRId64 "%03u", batch_id, s + 1);
         if ((rc = batch_837_st(&w, &ch->ctx, st02s, bht03, err)) != CH_OK)
             break;
         for (; k < ch->n && ch->c[k].st == s; k++) {
@@ -389,15 +390,22 @@ static void report_failure(run *r, const char *practice, const char *payer, int6
     }
 }
 
-/* Move a written file aside with the reason beside it. */
+/* Move a written file aside with the reason beside it, under its final
+ * name (".x.x12.tmp" is kept as "x.x12"). */
 static void set_aside(run *r, const char *payer, const char *path, const char *reason, char *final, size_t size)
 {
-    char dir[PATH_MAX], sub[PATH_MAX];
+    char dir[PATH_MAX], sub[PATH_MAX], name[NAME_MAX + 1];
     ch_error e;
     snprintf(sub, sizeof sub, "discarded/%s", payer);
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    snprintf(name, sizeof name, "%s", base[0] == '.' ? base + 1 : base);
+    size_t n = strlen(name);
+    if (n > 4 && !strcmp(name + n - 4, ".tmp"))
+        name[n - 4] = '\0';
     final[0] = '\0';
     if (spool_dir(dir, sizeof dir, r->cfg->spool, SPOOL_ARCHIVE, sub, &e) != CH_OK ||
-        spool_fail(path, dir, reason, final, size, &e) != CH_OK)
+        spool_fail(path, dir, name, reason, final, size, &e) != CH_OK)
         log_msg(LOG_ERROR, "batch: cannot set %s aside: %s", path, e.msg);
 }
 

@@ -449,7 +449,7 @@ static ch_code settle(run *r, file_job *jobs, size_t n, ch_error *err)
         if (j->problems) {
             text t = {NULL, 0, 0};
             error_text(r, j, &t);
-            rc = spool_fail(j->path, r->failed, t.p ? t.p : "problems\n", final, sizeof final, err);
+            rc = spool_fail(j->path, r->failed, NULL, t.p ? t.p : "problems\n", final, sizeof final, err);
             free(t.p);
             if (rc != CH_OK)
                 return rc;
@@ -464,7 +464,7 @@ static ch_code settle(run *r, file_job *jobs, size_t n, ch_error *err)
             if (r->o->on_file)
                 r->o->on_file(r->o->ctx, &fr);
         } else {
-            rc = spool_move(j->path, r->archive, final, sizeof final, err);
+            rc = spool_move(j->path, r->archive, NULL, final, sizeof final, err);
             if (rc != CH_OK)
                 return rc;
             moved_ok = 1;

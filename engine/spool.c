@@ -201,10 +201,14 @@ static int rename_noreplace(const char *from, const char *to)
     return 0;
 }
 
-ch_code spool_move(const char *from, const char *to_dir, char *final, size_t final_size, ch_error *err)
+ch_code spool_move(const char *from, const char *to_dir, const char *name, char *final, size_t final_size,
+                   ch_error *err)
 {
-    const char *base = strrchr(from, '/');
-    base = base ? base + 1 : from;
+    const char *base = name;
+    if (!base) {
+        base = strrchr(from, '/');
+        base = base ? base + 1 : from;
+    }
     const char *dot = strrchr(base, '.');
     size_t stem = dot && dot != base ? (size_t)(dot - base) : strlen(base);
     const char *ext = base + stem;
@@ -225,20 +229,20 @@ ch_code spool_move(const char *from, const char *to_dir, char *final, size_t fin
     return ch_error_set(err, CH_ERR_EXISTS, "%s: 10000 files of that name in %s already", base, to_dir);
 }
 
-ch_code spool_fail(const char *from, const char *failed_dir, const char *reason, char *final, size_t final_size,
-                   ch_error *err)
+ch_code spool_fail(const char *from, const char *failed_dir, const char *name, const char *reason, char *final,
+                   size_t final_size, ch_error *err)
 {
     char moved[PATH_MAX];
-    ch_code rc = spool_move(from, failed_dir, moved, sizeof moved, err);
+    ch_code rc = spool_move(from, failed_dir, name, moved, sizeof moved, err);
     if (rc != CH_OK)
         return rc;
     if (final)
         snprintf(final, final_size, "%s", moved);
     const char *base = strrchr(moved, '/');
     base = base ? base + 1 : moved;
-    char name[NAME_MAX + 8];
-    snprintf(name, sizeof name, "%s.error", base);
-    rc = spool_write_atomic(failed_dir, name, reason, strlen(reason), err);
+    char error_name[NAME_MAX + 8];
+    snprintf(error_name, sizeof error_name, "%s.error", base);
+    rc = spool_write_atomic(failed_dir, error_name, reason, strlen(reason), err);
     if (rc != CH_OK)
         return rc;
     /* the source directory lost a file */

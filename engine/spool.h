@@ -67,17 +67,20 @@ ch_code spool_write_atomic(const char *dir, const char *name, const void *data, 
 /*
  * Move the file at from into to_dir without ever replacing a file there:
  * when the name is taken, "x.yaml" becomes "x.1.yaml", "x.2.yaml", ...
- * The final path is written to final (may be NULL).  Does not fsync: call
+ * name is the base name to give it there (NULL: keep its own).  The final
+ * path is written to final (may be NULL).  Does not fsync: call
  * spool_sync_dir on both directories once a group of moves is done.
  */
-ch_code spool_move(const char *from, const char *to_dir, char *final, size_t final_size, ch_error *err);
+ch_code spool_move(const char *from, const char *to_dir, const char *name, char *final, size_t final_size,
+                   ch_error *err);
 
 /*
- * Set a file aside: move it into failed_dir (as spool_move) and write
- * reason into <final name>.error beside it, then fsync the directories.
+ * Set a file aside: move it into failed_dir (as spool_move, under name or
+ * its own) and write reason into <final name>.error beside it, then fsync
+ * the directories.
  */
-ch_code spool_fail(const char *from, const char *failed_dir, const char *reason, char *final, size_t final_size,
-                   ch_error *err);
+ch_code spool_fail(const char *from, const char *failed_dir, const char *name, const char *reason, char *final,
+                   size_t final_size, ch_error *err);
 
 /* fsync a directory, so renames into and out of it survive a crash. */
 ch_code spool_sync_dir(const char *dir, ch_error *err);
