@@ -2,6 +2,7 @@
 #include "app.h"
 
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,12 @@ int app_open(app *a, const char *cmd, const char *config_path)
 {
     ch_error err;
     memset(a, 0, sizeof *a);
+    /* Reading a document allocates and frees a few arenas; with glibc's
+     * default trimming each free hands memory back to the kernel and the
+     * next parse faults it in again (and with threads, every trim is a TLB
+     * shootdown).  Keep freed memory: the commands are short-lived. */
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
     const char *path = config_path ? config_path : CONFIG_DEFAULT_PATH;
     if (config_load(&a->cfg, path, &err) != CH_OK) {
         fprintf(stderr, "clearinghouse %s: %s\n", cmd, err.msg);

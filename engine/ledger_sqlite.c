@@ -275,7 +275,14 @@ ch_code ledger_sqlite_open(ledger **out, const char *path, ch_error *err)
     ch_code rc;
     if ((rc = exec(l, "PRAGMA journal_mode = WAL", err)) != CH_OK ||
         (rc = exec(l, "PRAGMA synchronous = FULL", err)) != CH_OK ||
-        (rc = exec(l, "PRAGMA foreign_keys = ON", err)) != CH_OK || (rc = migrate(l, err)) != CH_OK) {
+        (rc = exec(l, "PRAGMA foreign_keys = ON", err)) != CH_OK ||
+        /* a batch reads and rewrites tens of thousands of rows: keep them in
+         * memory (64 MiB of cache, reads through mmap) and checkpoint the
+         * WAL in larger steps */
+        (rc = exec(l, "PRAGMA cache_size = -65536", err)) != CH_OK ||
+        (rc = exec(l, "PRAGMA mmap_size = 268435456", err)) != CH_OK ||
+        (rc = exec(l, "PRAGMA wal_autocheckpoint = 4096", err)) != CH_OK ||
+        (rc = exec(l, "PRAGMA temp_store = MEMORY", err)) != CH_OK || (rc = migrate(l, err)) != CH_OK) {
         ledger_close(l);
         return rc;
     }
