@@ -6,6 +6,56 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Numbers and amounts without printf: these run for every segment. */
+static size_t put_u(char *out, uint64_t v)
+{
+    char t[24];
+    size_t n = 0;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = t[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
+
+static void el_u(x12_writer *w, uint64_t v)
+{
+    char b[24];
+    x12w_eln(w, b, put_u(b, v));
+}
+
+/* an amount in cents as an X12 R value: 12550 -> 125.5 */
+static void el_cents(x12_writer *w, int64_t c)
+{
+    char b[32];
+    size_t n = 0;
+    uint64_t a = c < 0 ? (uint64_t)0 - (uint64_t)c : (uint64_t)c;
+    if (c < 0)
+        b[n++] = '-';
+    n += put_u(b + n, a / 100);
+    unsigned f = (unsigned)(a % 100);
+    if (f) {
+        b[n++] = '.';
+        b[n++] = (char)('0' + f / 10);
+        if (f % 10)
+            b[n++] = (char)('0' + f % 10);
+    }
+    x12w_eln(w, b, n);
+}
+
+/* "CCYYMMDD-CCYYMMDD" */
+static void el_range(x12_writer *w, const char *from, const char *to)
+{
+    char b[20];
+    memcpy(b, from, 8);
+    b[8] = '-';
+    memcpy(b + 9, to, 8);
+    x12w_eln(w, b, 17);
+}
+
 const char *batch_837_version(encounter_type t)
 {
     return t == ENC_INSTITUTIONAL ? "005010X223A2" : "005010X222A1";
@@ -196,7 +246,7 @@ ch_code batch_837_st(x12_writer *w, const batch_837_ctx *c, const char *st02, co
 ch_code batch_837_se(x12_writer *w, const char *st02, ch_error *err)
 {
     x12w_seg(w, "SE");
-    x12w_elf(w, "%lu", w->count + 1);
+    el_u(w, w->count + 1);
     x12w_el(w, st02);
     return x12w_end(w, err);
 }
@@ -277,7 +327,7 @@ static ch_code service_date(x12_writer *w, const enc_line *l, ch_error *err)
     x12w_el(w, "472");
     if (l->date_to[0] && strcmp(l->date_to, l->date_from)) {
         x12w_el(w, "RD8");
-        x12w_elf(w, "%s-%s", l->date_from, l->date_to);
+        el_range(w, l->date_from, l->date_to);
     } else {
         x12w_el(w, "D8");
         x12w_el(w, l->date_from);
@@ -301,11 +351,11 @@ static ch_code lines_837p(x12_writer *w, const encounter *e, ch_error *err)
         const enc_line *l = &e->lines[i];
         char b[32];
         x12w_seg(w, "LX");
-        x12w_elf(w, "%u", i + 1);
+        el_u(w, i + 1);
         END(w, err);
         x12w_seg(w, "SV1");
         procedure(w, l);
-        x12w_cents(w, l->charge);
+        el_cents(w, l->charge);
         x12w_el(w, "UN");
         encounter_units_str(l->units_milli, b, sizeof b);
         x12w_el(w, b);
@@ -314,10 +364,10 @@ static ch_code lines_837p(x12_writer *w, const encounter *e, ch_error *err)
                                                                                                  : NULL);
         x12w_el(w, NULL);
         if (l->npointers) {
-            snprintf(b, sizeof b, "%u", l->pointers[0]);
+            put_u(b, l->pointers[0]);
             x12w_el(w, b);
             for (unsigned k = 1; k < l->npointers; k++) {
-                snprintf(b, sizeof b, "%u", l->pointers[k]);
+                put_u(b, l->pointers[k]);
                 x12w_sub(w, b);
             }
         }
@@ -335,7 +385,7 @@ static ch_code lines_837i(x12_writer *w, const encounter *e, ch_error *err)
         const enc_line *l = &e->lines[i];
         char b[32];
         x12w_seg(w, "LX");
-        x12w_elf(w, "%u", i + 1);
+        el_u(w, i + 1);
         END(w, err);
         x12w_seg(w, "SV2");
         x12w_el(w, l->revenue_code);
@@ -343,7 +393,7 @@ static ch_code lines_837i(x12_writer *w, const encounter *e, ch_error *err)
             procedure(w, l);
         else
             x12w_el(w, NULL);
-        x12w_cents(w, l->charge);
+        el_cents(w, l->charge);
         x12w_el(w, "UN");
         encounter_units_str(l->units_milli, b, sizeof b);
         x12w_el(w, b);
@@ -386,7 +436,7 @@ ch_code batch_837_claim(x12_writer *w, const batch_837_ctx *c, const encounter *
 
     /* 2000B subscriber */
     x12w_seg(w, "HL");
-    x12w_elf(w, "%u", hl);
+    el_u(w, hl);
     x12w_el(w, "1");
     x12w_el(w, "22");
     x12w_el(w, self ? "0" : "1");
@@ -423,8 +473,8 @@ ch_code batch_837_claim(x12_writer *w, const batch_837_ctx *c, const encounter *
     if (!self) {
         /* 2000C patient */
         x12w_seg(w, "HL");
-        x12w_elf(w, "%u", hl + 1);
-        x12w_elf(w, "%u", hl);
+        el_u(w, hl + 1);
+        el_u(w, hl);
         x12w_el(w, "23");
         x12w_el(w, "0");
         END(w, err);
@@ -439,10 +489,9 @@ ch_code batch_837_claim(x12_writer *w, const batch_837_ctx *c, const encounter *
     }
 
     /* 2300 claim */
-    char total[32];
     x12w_seg(w, "CLM");
     x12w_el(w, pcn);
-    x12w_el(w, x12_cents_str(e->total_charge, total));
+    el_cents(w, e->total_charge);
     x12w_el(w, NULL);
     x12w_el(w, NULL);
     char freq[4];
@@ -475,7 +524,7 @@ ch_code batch_837_claim(x12_writer *w, const batch_837_ctx *c, const encounter *
         x12w_seg(w, "DTP");
         x12w_el(w, "434");
         x12w_el(w, "RD8");
-        x12w_elf(w, "%s-%s", e->statement_from, e->statement_to);
+        el_range(w, e->statement_from, e->statement_to);
         END(w, err);
         if (e->admission_date[0]) {
             x12w_seg(w, "DTP");

@@ -364,17 +364,70 @@ static int parse_units(const char *s, size_t n, int64_t *out)
     return 1;
 }
 
+/* Copies and numbers without printf: packing and unpacking run for every
+ * claim taken in and every claim batched. */
+static size_t copy_text(char *buf, size_t size, const char *s)
+{
+    size_t n = strnlen(s, size - 1);
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return n;
+}
+
+static size_t copy_n(char *buf, size_t size, const char *s, size_t n)
+{
+    if (n > size - 1)
+        n = size - 1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return n;
+}
+
+/* decimal digits of v, no NUL; returns the length */
+static size_t put_u(char *out, uint64_t v)
+{
+    char t[24];
+    size_t n = 0;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = t[n - 1 - i];
+    return n;
+}
+
+/* cents (>= 0) as "125", "125.5", "125.05" into buf (>= 24 bytes) */
+static size_t cents_text(int64_t c, char *buf)
+{
+    size_t n = put_u(buf, (uint64_t)c / 100);
+    unsigned f = (unsigned)((uint64_t)c % 100);
+    if (f) {
+        buf[n++] = '.';
+        buf[n++] = (char)('0' + f / 10);
+        if (f % 10)
+            buf[n++] = (char)('0' + f % 10);
+    }
+    buf[n] = '\0';
+    return n;
+}
+
 void encounter_units_str(int64_t milli, char *buf, size_t size)
 {
-    int64_t w = milli / 1000, f = milli % 1000;
-    if (f == 0)
-        snprintf(buf, size, "%lld", (long long)w);
-    else if (f % 100 == 0)
-        snprintf(buf, size, "%lld.%lld", (long long)w, (long long)(f / 100));
-    else if (f % 10 == 0)
-        snprintf(buf, size, "%lld.%02lld", (long long)w, (long long)(f / 10));
-    else
-        snprintf(buf, size, "%lld.%03lld", (long long)w, (long long)f);
+    char t[32];
+    uint64_t m = milli < 0 ? 0 : (uint64_t)milli;
+    size_t n = put_u(t, m / 1000);
+    unsigned f = (unsigned)(m % 1000);
+    if (f) {
+        t[n++] = '.';
+        t[n++] = (char)('0' + f / 100);
+        if (f % 100) {
+            t[n++] = (char)('0' + f / 10 % 10);
+            if (f % 10)
+                t[n++] = (char)('0' + f % 10);
+        }
+    }
+    copy_n(buf, size, t, n);
 }
 
 static void *slot(encounter *e, const encounter_field *f, unsigned line)
@@ -750,14 +803,14 @@ static unsigned get_text(const encounter *e, const encounter_field *f, unsigned 
     case K_ZIP:
     case K_DATE:
     case K_HOUR:
-        snprintf(buf, size, "%s", (const char *)src);
-        return buf[0] != '\0';
+        return copy_text(buf, size, (const char *)src) != 0;
     case K_MONEY: {
         int64_t c = *(const int64_t *)src;
         if (c < 0)
             return 0;
         char t[32];
-        snprintf(buf, size, "%s", x12_cents_str(c, t));
+        cents_text(c, t);
+        copy_text(buf, size, t);
         return 1;
     }
     case K_UNITS: {
@@ -768,28 +821,25 @@ static unsigned get_text(const encounter *e, const encounter_field *f, unsigned 
         return 1;
     }
     case K_TYPE:
-        snprintf(buf, size, "%s", encounter_type_name(e->type));
-        return buf[0] != '\0';
+        return copy_text(buf, size, encounter_type_name(e->type)) != 0;
     case K_FREQ:
-        snprintf(buf, size, "%s", encounter_frequency_name(e->frequency));
-        return buf[0] != '\0';
+        return copy_text(buf, size, encounter_frequency_name(e->frequency)) != 0;
     case K_REL:
-        snprintf(buf, size, "%s", encounter_relationship_name(e->relationship));
-        return buf[0] != '\0';
+        return copy_text(buf, size, encounter_relationship_name(e->relationship)) != 0;
     case K_DXLIST:
         if (item < e->ndiagnoses)
-            snprintf(buf, size, "%s", e->diagnoses[item]);
+            copy_text(buf, size, e->diagnoses[item]);
         return e->ndiagnoses;
     case K_MODLIST: {
         const enc_line *l = &e->lines[line];
         if (item < l->nmodifiers)
-            snprintf(buf, size, "%s", l->modifiers[item]);
+            copy_text(buf, size, l->modifiers[item]);
         return l->nmodifiers;
     }
     case K_PTRLIST: {
         const enc_line *l = &e->lines[line];
-        if (item < l->npointers)
-            snprintf(buf, size, "%u", l->pointers[item]);
+        if (item < l->npointers && size > 4)
+            buf[put_u(buf, l->pointers[item])] = '\0';
         return l->npointers;
     }
     default:
@@ -845,9 +895,10 @@ static void pack_field(sbuf *b, const encounter *e, const encounter_field *f, un
     if (!cnt)
         return;
     if (f->line) {
-        char p[32];
-        int n = snprintf(p, sizeof p, "lines[%u]", line);
-        sb_put(b, p, (size_t)n);
+        char p[32] = "lines[";
+        size_t n = 6 + put_u(p + 6, line);
+        p[n++] = ']';
+        sb_put(b, p, n);
         sb_str(b, f->path + 7); /* after "lines[]" */
     } else {
         sb_str(b, f->path);
@@ -876,9 +927,10 @@ ch_code encounter_pack(const encounter *e, char **out, size_t *len, ch_error *er
             continue;
         if (f->kind == K_LINES) {
             if (e->nlines) {
-                char t[32];
-                int n = snprintf(t, sizeof t, "lines=%u\n", e->nlines);
-                sb_put(&b, t, (size_t)n);
+                char t[32] = "lines=";
+                size_t n = 6 + put_u(t + 6, e->nlines);
+                t[n++] = '\n';
+                sb_put(&b, t, n);
             }
             continue;
         }
@@ -900,9 +952,10 @@ ch_code encounter_pack(const encounter *e, char **out, size_t *len, ch_error *er
 ch_code encounter_unpack(encounter *e, const char *buf, size_t len, ch_error *err)
 {
     encounter_init(e);
-    encounter_problems *probs = malloc(sizeof *probs);
-    if (!probs)
-        return ch_error_set(err, CH_ERR_NOMEM, "unpacking an encounter: out of memory");
+    /* a stored form is ours and well formed: a problem stops the unpacking at
+     * once, so one slot is enough (ENC_MAX_PROBLEMS would be 32 KB per call) */
+    encounter_problems one;
+    encounter_problems *probs = &one;
     probs->n = probs->dropped = 0;
     rd r = {e, probs, 0};
     const char *p = buf, *end = buf + len;
@@ -930,7 +983,7 @@ ch_code encounter_unpack(encounter *e, const char *buf, size_t len, ch_error *er
         const char *v = eq + 1;
         size_t vn = (size_t)(le - v);
         char path[128];
-        snprintf(path, sizeof path, "%.*s", (int)(eq - p), p);
+        copy_n(path, sizeof path, p, (size_t)(eq - p));
         if (!f || f->kind == K_GROUP) {
             rc = ch_error_set(err, CH_ERR_INVALID, "packed encounter: line %u: unknown field %s", lineno, path);
         } else if (f->kind == K_LINES) {
@@ -952,21 +1005,20 @@ ch_code encounter_unpack(encounter *e, const char *buf, size_t len, ch_error *er
                 const char *sp = memchr(s, ' ', (size_t)(ve - s));
                 const char *ie = sp ? sp : ve;
                 char item[64];
-                snprintf(item, sizeof item, "%.*s", (int)(ie - s), s);
-                add_item(&r, f, f->line ? (unsigned)idx : 0, item, strlen(item), path);
+                size_t in = copy_n(item, sizeof item, s, (size_t)(ie - s));
+                add_item(&r, f, f->line ? (unsigned)idx : 0, item, in, path);
                 s = ie + 1;
             }
         } else {
             char val[160];
-            snprintf(val, sizeof val, "%.*s", (int)vn, v);
-            set_scalar(&r, f, f->line ? (unsigned)idx : 0, val, strlen(val), path);
+            size_t n = copy_n(val, sizeof val, v, vn);
+            set_scalar(&r, f, f->line ? (unsigned)idx : 0, val, n, path);
         }
         if (rc == CH_OK && probs->n)
             rc = ch_error_set(err, CH_ERR_INVALID, "packed encounter: line %u: %s: %s", lineno,
                               probs->v[0].path, probs->v[0].msg);
         p = le + 1;
     }
-    free(probs);
     if (rc != CH_OK) {
         encounter_clear(e);
         return rc;

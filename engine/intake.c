@@ -430,11 +430,11 @@ static void error_text(run *r, file_job *j, text *t)
     text_add(t, "%s", j->report.p ? j->report.p : "");
 }
 
-static ch_code settle(run *r, file_job *jobs, size_t n, ch_error *err)
+/* Move the files of a recorded chunk: to the archive, or to failed/ with
+ * their .error.  Runs on the mover thread, after the chunk's commit. */
+static ch_code move_files(run *r, file_job *jobs, size_t n, ch_error *err)
 {
-    ch_code rc = record(r, jobs, n, err);
-    if (rc != CH_OK)
-        return rc;
+    ch_code rc;
     int moved_ok = 0;
     for (size_t f = 0; f < n; f++) {
         file_job *j = &jobs[f];
@@ -501,9 +501,15 @@ typedef struct batchset {
     shared sh;
     worker *w;
     unsigned nw;
+    /* the mover of this chunk */
+    run *r;
+    pthread_t mover;
+    int moving;
+    ch_code move_rc;
+    ch_error move_err;
 } batchset;
 
-static ch_code start_workers(batchset *b, unsigned nw)
+static void start_workers(batchset *b, unsigned nw)
 {
     b->nw = 0;
     for (unsigned i = 0; i < nw; i++) {
@@ -518,7 +524,6 @@ static ch_code start_workers(batchset *b, unsigned nw)
         /* no thread to be had: read in this one */
         worker_main(&b->w[0]);
     }
-    return CH_OK;
 }
 
 static void join_workers(batchset *b)
@@ -528,6 +533,45 @@ static void join_workers(batchset *b)
     b->nw = 0;
 }
 
+static void *mover_main(void *vb)
+{
+    batchset *b = vb;
+    b->move_rc = move_files(b->r, b->jobs, b->n, &b->move_err);
+    return NULL;
+}
+
+/* Move a recorded chunk's files, on a thread of their own when there is one:
+ * a rename costs about as much as recording a claim, so the two overlap. */
+static void start_mover(batchset *b, run *r)
+{
+    b->r = r;
+    b->move_rc = CH_OK;
+    b->moving = pthread_create(&b->mover, NULL, mover_main, b) == 0;
+    if (!b->moving)
+        mover_main(b);
+}
+
+/* Wait for the chunk's mover, free its jobs; its error, if any. */
+static ch_code finish_chunk(batchset *b, ch_error *err)
+{
+    if (b->moving)
+        pthread_join(b->mover, NULL);
+    b->moving = 0;
+    for (size_t i = 0; i < b->n; i++)
+        job_free(&b->jobs[i]);
+    b->n = 0;
+    ch_code rc = b->move_rc;
+    b->move_rc = CH_OK;
+    if (rc != CH_OK && err)
+        *err = b->move_err;
+    return rc;
+}
+
+/*
+ * Three chunks in flight: workers read chunk i while this thread records
+ * chunk i-1 in the ledger and a mover moves the files of chunk i-2.  A
+ * chunk's files move only after its transaction committed.
+ */
 static ch_code practice_run(run *r, unsigned nw, const char *today, size_t max_bytes, ch_error *err)
 {
     char **names = NULL;
@@ -538,56 +582,64 @@ static ch_code practice_run(run *r, unsigned nw, const char *today, size_t max_b
         return rc;
     }
     log_msg(LOG_INFO, "intake: %s: %zu file%s waiting", r->practice->id, nnames, nnames == 1 ? "" : "s");
-    /* two chunks in flight: workers read chunk k+1 while this thread
-     * records chunk k and moves its files */
-    batchset sets[2];
+    batchset sets[3];
     memset(sets, 0, sizeof sets);
-    for (int s = 0; s < 2; s++) {
-        sets[s].jobs = calloc(CHUNK, sizeof(file_job));
-        sets[s].w = calloc(nw, sizeof(worker));
-        if (!sets[s].jobs || !sets[s].w) {
+    for (int k = 0; k < 3; k++) {
+        sets[k].jobs = calloc(CHUNK, sizeof(file_job));
+        sets[k].w = calloc(nw, sizeof(worker));
+        if (!sets[k].jobs || !sets[k].w) {
             rc = ch_error_set(err, CH_ERR_NOMEM, "intake: out of memory");
             goto out;
         }
     }
-    batchset *prev = NULL;
     size_t pos = 0;
-    int cur = 0;
-    while (rc == CH_OK && (pos < nnames || prev)) {
+    batchset *parsed = NULL, *moving = NULL;
+    for (unsigned i = 0; rc == CH_OK && (pos < nnames || parsed); i++) {
         batchset *b = NULL;
         if (pos < nnames) {
-            b = &sets[cur];
-            cur ^= 1;
+            b = &sets[i % 3];
             b->n = nnames - pos < CHUNK ? nnames - pos : CHUNK;
-            for (size_t i = 0; i < b->n; i++) {
-                file_job *j = &b->jobs[i];
+            for (size_t k = 0; k < b->n; k++) {
+                file_job *j = &b->jobs[k];
                 memset(j, 0, sizeof *j);
-                snprintf(j->name, sizeof j->name, "%s", names[pos + i]);
-                snprintf(j->path, sizeof j->path, "%s/%s", r->inbound, names[pos + i]);
+                snprintf(j->name, sizeof j->name, "%s", names[pos + k]);
+                snprintf(j->path, sizeof j->path, "%s/%s", r->inbound, names[pos + k]);
             }
             pos += b->n;
             b->sh = (shared){r->cfg, r->practice, today, max_bytes, b->jobs, b->n, 0};
             start_workers(b, nw);
         }
-        if (prev) {
-            rc = settle(r, prev->jobs, prev->n, err);
-            for (size_t i = 0; i < prev->n; i++)
-                job_free(&prev->jobs[i]);
-            prev->n = 0;
+        if (parsed) {
+            rc = record(r, parsed->jobs, parsed->n, err);
+            if (moving) {
+                ch_code mrc = finish_chunk(moving, rc == CH_OK ? err : NULL);
+                if (rc == CH_OK)
+                    rc = mrc;
+                moving = NULL;
+            }
+            if (rc == CH_OK) {
+                start_mover(parsed, r);
+                moving = parsed;
+            }
         }
         if (b)
             join_workers(b);
-        prev = b;
+        parsed = b;
     }
-    if (prev) {
-        for (size_t i = 0; i < prev->n; i++)
-            job_free(&prev->jobs[i]);
+    if (moving) {
+        ch_code mrc = finish_chunk(moving, rc == CH_OK ? err : NULL);
+        if (rc == CH_OK)
+            rc = mrc;
     }
 out:
-    for (int s = 0; s < 2; s++) {
-        join_workers(&sets[s]);
-        free(sets[s].jobs);
-        free(sets[s].w);
+    for (int k = 0; k < 3; k++) {
+        join_workers(&sets[k]);
+        if (sets[k].moving)
+            finish_chunk(&sets[k], NULL);
+        for (size_t i = 0; i < sets[k].n; i++)
+            job_free(&sets[k].jobs[i]);
+        free(sets[k].jobs);
+        free(sets[k].w);
     }
     spool_list_free(names, nnames);
     return rc;

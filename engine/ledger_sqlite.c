@@ -33,6 +33,7 @@ enum {
     S_CLAIM_REVISE,
     S_CLAIM_SET,
     S_ASSIGN,
+    S_ASSIGN_EVENTS,
     S_CONTROL_GET,
     S_CONTROL_SET,
     S__COUNT
@@ -42,20 +43,23 @@ static const char *const sql_text[S__COUNT] = {
     [S_VERSIONS] = "SELECT content_hash, claim_id, version FROM encounter_versions "
                    "WHERE practice = ?1 AND encounter_id = ?2",
     [S_CLAIM_BRIEF] = "SELECT state, pcn, version, batch_id FROM claims WHERE id = ?1",
-    [S_NEXT_ID] = "SELECT seq FROM sqlite_sequence WHERE name = 'claims'",
+    [S_NEXT_ID] = "SELECT max(id) FROM claims",
     [S_CLAIM_INSERT] = "INSERT INTO claims(id, pcn, practice, payer, claim_type, encounter_id, version, "
-                       "content_hash, frequency, replaces, total_cents, service_date, state, doc, created_at, "
-                       "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'queued', ?13, ?14, ?14)",
+                       "frequency, replaces, total_cents, service_date, state, created_at, updated_at) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'queued', ?12, ?12)",
     [S_VERSION_INSERT] = "INSERT INTO encounter_versions(practice, encounter_id, content_hash, version, claim_id, "
-                         "received_at, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                         "received_at, source, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [S_EVENT_INSERT] = "INSERT INTO events(claim_id, at, actor, from_state, to_state, why, batch_id) "
                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [S_CLAIM_REVISE] = "UPDATE claims SET payer = ?2, claim_type = ?3, version = ?4, content_hash = ?5, "
-                       "frequency = ?6, total_cents = ?7, service_date = ?8, doc = ?9, state = 'queued', "
-                       "batch_id = NULL, last_error = NULL, updated_at = ?10 WHERE id = ?1",
+    [S_CLAIM_REVISE] = "UPDATE claims SET payer = ?2, claim_type = ?3, version = ?4, "
+                       "frequency = ?5, total_cents = ?6, service_date = ?7, state = 'queued', "
+                       "batch_id = NULL, last_error = NULL, updated_at = ?8 WHERE id = ?1",
     [S_CLAIM_SET] = "UPDATE claims SET state = ?2, batch_id = ?3, last_error = ?4, updated_at = ?5 WHERE id = ?1",
+    /* ?1 is a JSON array of claim ids: one statement for a whole batch */
     [S_ASSIGN] = "UPDATE claims SET state = 'batched', batch_id = ?2, updated_at = ?3 "
-                 "WHERE id = ?1 AND state = 'queued'",
+                 "WHERE id IN (SELECT value FROM json_each(?1)) AND state = 'queued'",
+    [S_ASSIGN_EVENTS] = "INSERT INTO events(claim_id, at, actor, from_state, to_state, why, batch_id) "
+                        "SELECT value, ?3, ?4, 'queued', 'batched', ?5, ?2 FROM json_each(?1)",
     [S_CONTROL_GET] = "SELECT last FROM control_numbers WHERE sender = ?1 AND receiver = ?2 AND kind = ?3",
     [S_CONTROL_SET] = "INSERT INTO control_numbers(sender, receiver, kind, last) VALUES (?1, ?2, ?3, ?4) "
                       "ON CONFLICT(sender, receiver, kind) DO UPDATE SET last = excluded.last",
@@ -86,38 +90,48 @@ static const migration migrations[] = {
      "CREATE TABLE batches ("
      "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
      "  practice TEXT NOT NULL REFERENCES practices(id), payer TEXT NOT NULL REFERENCES payers(id),"
-     "  claim_type TEXT NOT NULL CHECK (claim_type IN ('837P', '837I')),"
-     "  state TEXT NOT NULL CHECK (state IN ('writing', 'ready', 'discarded', 'sending', 'sent')),"
+     "  claim_type TEXT NOT NULL CHECK (claim_type = '837P' OR claim_type = '837I'),"
+     "  state TEXT NOT NULL CHECK (instr(',writing,ready,discarded,sending,sent,', ',' || state || ',') > 0),"
      "  sender TEXT NOT NULL, receiver TEXT NOT NULL,"
      "  isa13 INTEGER NOT NULL, gs06 INTEGER NOT NULL, st02_first INTEGER NOT NULL, st_count INTEGER NOT NULL,"
      "  claim_count INTEGER NOT NULL, total_cents INTEGER NOT NULL,"
      "  file TEXT NOT NULL, bytes INTEGER NOT NULL DEFAULT 0, content_hash TEXT,"
      "  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, error TEXT,"
      "  UNIQUE (sender, receiver, isa13));"
+     /* claims and events are never deleted (events refuse it), so a plain
+      * rowid key never hands out an id twice; AUTOINCREMENT would add a write
+      * to sqlite_sequence to every insert */
      "CREATE TABLE claims ("
-     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  id INTEGER PRIMARY KEY,"
      "  pcn TEXT NOT NULL UNIQUE,"
      "  practice TEXT NOT NULL REFERENCES practices(id), payer TEXT NOT NULL REFERENCES payers(id),"
-     "  claim_type TEXT NOT NULL CHECK (claim_type IN ('837P', '837I')),"
-     "  encounter_id TEXT NOT NULL, version INTEGER NOT NULL, content_hash TEXT NOT NULL,"
-     "  frequency INTEGER NOT NULL CHECK (frequency IN (1, 7, 8)),"
+     "  claim_type TEXT NOT NULL CHECK (claim_type = '837P' OR claim_type = '837I'),"
+     "  encounter_id TEXT NOT NULL, version INTEGER NOT NULL,"
+     "  frequency INTEGER NOT NULL CHECK (frequency = 1 OR frequency = 7 OR frequency = 8),"
      "  replaces INTEGER REFERENCES claims(id),"
      "  total_cents INTEGER NOT NULL, service_date TEXT,"
-     "  state TEXT NOT NULL CHECK (state IN ('queued', 'batched', 'ready', 'sending', 'sent', 'acknowledged',"
-     "    'accepted', 'rejected', 'paid', 'partial', 'denied', 'failed', 'void')),"
+     /* checks are written without IN (...): SQLite builds a temporary
+      * table for an IN list on every row written */
+     "  state TEXT NOT NULL CHECK (instr(',queued,batched,ready,sending,sent,acknowledged,accepted,rejected,"
+     "paid,partial,denied,failed,void,', ',' || state || ',') > 0),"
      "  batch_id INTEGER REFERENCES batches(id), last_error TEXT,"
-     "  doc BLOB NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);"
-     "CREATE INDEX claims_by_state ON claims(state, practice, payer, claim_type, id);"
+     "  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);"
+     /* only queued claims are indexed for batching: a claim leaves the index
+      * once, when it is batched, and later state changes do not touch it */
+     "CREATE INDEX claims_queued ON claims(practice, payer, claim_type, id) WHERE state = 'queued';"
      "CREATE INDEX claims_by_batch ON claims(batch_id) WHERE batch_id IS NOT NULL;"
-     /* every distinct version of every encounter document ever taken in:
-      * the key is what makes dropping the same file twice harmless */
+     /* every distinct version of every encounter document ever taken in,
+      * with the document itself (the packed form): the claim points at the
+      * version it holds; (practice, encounter id, content hash) is what makes
+      * dropping the same file twice harmless */
      "CREATE TABLE encounter_versions ("
-     "  practice TEXT NOT NULL, encounter_id TEXT NOT NULL, content_hash TEXT NOT NULL,"
-     "  version INTEGER NOT NULL, claim_id INTEGER NOT NULL REFERENCES claims(id),"
-     "  received_at TEXT NOT NULL, source TEXT,"
-     "  PRIMARY KEY (practice, encounter_id, content_hash)) WITHOUT ROWID;"
+     "  id INTEGER PRIMARY KEY,"
+     "  practice TEXT NOT NULL, encounter_id TEXT NOT NULL, version INTEGER NOT NULL,"
+     "  content_hash TEXT NOT NULL, claim_id INTEGER NOT NULL REFERENCES claims(id),"
+     "  received_at TEXT NOT NULL, source TEXT, doc BLOB NOT NULL,"
+     "  UNIQUE (practice, encounter_id, version));"
      "CREATE TABLE events ("
-     "  id INTEGER PRIMARY KEY AUTOINCREMENT, claim_id INTEGER NOT NULL REFERENCES claims(id),"
+     "  id INTEGER PRIMARY KEY, claim_id INTEGER NOT NULL REFERENCES claims(id),"
      "  at TEXT NOT NULL, actor TEXT NOT NULL, from_state TEXT, to_state TEXT NOT NULL, why TEXT NOT NULL,"
      "  batch_id INTEGER REFERENCES batches(id));"
      "CREATE INDEX events_by_claim ON events(claim_id, id);"
@@ -127,7 +141,7 @@ static const migration migrations[] = {
      "  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
      "CREATE TABLE control_numbers ("
      "  sender TEXT NOT NULL, receiver TEXT NOT NULL,"
-     "  kind TEXT NOT NULL CHECK (kind IN ('ISA13', 'GS06', 'ST02')),"
+     "  kind TEXT NOT NULL CHECK (kind = 'ISA13' OR kind = 'GS06' OR kind = 'ST02'),"
      "  last INTEGER NOT NULL CHECK (last BETWEEN 0 AND 999999999),"
      "  PRIMARY KEY (sender, receiver, kind)) WITHOUT ROWID;"
      /* numbers only move forward, whatever the code above does */
@@ -417,14 +431,11 @@ static ch_code add_event(ledger *l, int64_t claim_id, const char *at, const char
 static ch_code next_claim_id(ledger *l, int64_t *id, ch_error *err)
 {
     if (!l->next_id) {
-        /* AUTOINCREMENT's own counter: ids are never reused, even of rows
-         * that are gone (none are, but the guarantee costs nothing) */
+        /* read once per transaction: the write lock is ours until commit */
         sqlite3_stmt *s = stmt(l, S_NEXT_ID);
         int r = sqlite3_step(s);
         if (r == SQLITE_ROW)
-            l->next_id = sqlite3_column_int64(s, 0) + 1;
-        else if (r == SQLITE_DONE)
-            l->next_id = 1;
+            l->next_id = sqlite3_column_int64(s, 0) + 1; /* NULL (no claims yet) reads as 0 */
         else
             return db_err(l, err, "claim id");
         sqlite3_reset(s);
@@ -452,14 +463,12 @@ static ch_code insert_claim(ledger *l, const ledger_submission *sub, unsigned ve
     bind_text(s, 5, sub->claim_type);
     bind_text(s, 6, sub->encounter_id);
     sqlite3_bind_int(s, 7, (int)version);
-    bind_text(s, 8, sub->content_hash);
-    sqlite3_bind_int(s, 9, sub->frequency);
+    sqlite3_bind_int(s, 8, sub->frequency);
     if (replaces)
-        sqlite3_bind_int64(s, 10, replaces);
-    sqlite3_bind_int64(s, 11, sub->total_cents);
-    bind_text(s, 12, sub->service_date && sub->service_date[0] ? sub->service_date : NULL);
-    sqlite3_bind_blob(s, 13, sub->doc, (int)sub->doc_len, SQLITE_STATIC);
-    bind_text(s, 14, at);
+        sqlite3_bind_int64(s, 9, replaces);
+    sqlite3_bind_int64(s, 10, sub->total_cents);
+    bind_text(s, 11, sub->service_date && sub->service_date[0] ? sub->service_date : NULL);
+    bind_text(s, 12, at);
     int st = sqlite3_step(s);
     sqlite3_reset(s);
     if (st != SQLITE_DONE)
@@ -480,6 +489,7 @@ static ch_code insert_version(ledger *l, const ledger_submission *sub, unsigned 
     sqlite3_bind_int64(s, 5, claim_id);
     bind_text(s, 6, at);
     bind_text(s, 7, sub->source);
+    sqlite3_bind_blob(s, 8, sub->doc, (int)sub->doc_len, SQLITE_STATIC);
     int st = sqlite3_step(s);
     sqlite3_reset(s);
     return st == SQLITE_DONE ? CH_OK : db_err(l, err, "record encounter version");
@@ -563,12 +573,10 @@ static ch_code submit(ledger *l, const ledger_submission *sub, ledger_intake_res
         bind_text(u, 2, sub->payer);
         bind_text(u, 3, sub->claim_type);
         sqlite3_bind_int(u, 4, (int)version);
-        bind_text(u, 5, sub->content_hash);
-        sqlite3_bind_int(u, 6, sub->frequency);
-        sqlite3_bind_int64(u, 7, sub->total_cents);
-        bind_text(u, 8, sub->service_date && sub->service_date[0] ? sub->service_date : NULL);
-        sqlite3_bind_blob(u, 9, sub->doc, (int)sub->doc_len, SQLITE_STATIC);
-        bind_text(u, 10, at);
+        sqlite3_bind_int(u, 5, sub->frequency);
+        sqlite3_bind_int64(u, 6, sub->total_cents);
+        bind_text(u, 7, sub->service_date && sub->service_date[0] ? sub->service_date : NULL);
+        bind_text(u, 8, at);
         int us = sqlite3_step(u);
         sqlite3_reset(u);
         if (us != SQLITE_DONE)
@@ -617,37 +625,40 @@ ch_code ledger_claim_submit(ledger *l, const ledger_submission *sub, ledger_inta
 
 /* --- claims --------------------------------------------------------------------------- */
 
-#define CLAIM_COLS                                                                                  \
-    "id, pcn, practice, payer, claim_type, encounter_id, version, frequency, state, total_cents, " \
-    "service_date, batch_id, replaces, created_at, updated_at, last_error"
+#define CLAIM_COLS                                                                                    \
+    "c.id, c.pcn, c.practice, c.payer, c.claim_type, c.encounter_id, c.version, c.frequency, c.state, "   \
+    "c.total_cents, c.service_date, c.batch_id, c.replaces, c.created_at, c.updated_at, c.last_error"
 
-/* WHERE clause and bindings for a filter */
+/* WHERE clause for a filter.  The state is written into the SQL (it is one
+ * of a fixed list of words): that lets SQLite use the index of queued
+ * claims, which a bound parameter would not. */
 static void filter_sql(const ledger_filter *f, char *where, size_t size)
 {
     size_t n = 0;
     where[0] = '\0';
-#define ADD(cond) n += (size_t)snprintf(where + n, n < size ? size - n : 0, "%s%s", n ? " AND " : " WHERE ", cond)
-    if (f->state >= 0)
-        ADD("state = ?1");
+    char cond[64];
+#define ADD(c) n += (size_t)snprintf(where + n, n < size ? size - n : 0, "%s%s", n ? " AND " : " WHERE ", c)
+    if (f->state >= 0 && f->state < LEDGER_STATE__COUNT) {
+        snprintf(cond, sizeof cond, "c.state = '%s'", ledger_state_name((ledger_state)f->state));
+        ADD(cond);
+    }
     if (f->practice)
-        ADD("practice = ?2");
+        ADD("c.practice = ?2");
     if (f->payer)
-        ADD("payer = ?3");
+        ADD("c.payer = ?3");
     if (f->claim_type)
-        ADD("claim_type = ?4");
+        ADD("c.claim_type = ?4");
     if (f->batch_id > 0)
-        ADD("batch_id = ?5");
+        ADD("c.batch_id = ?5");
     if (f->after_id > 0)
-        ADD("id > ?6");
+        ADD("c.id > ?6");
     if (f->pcn)
-        ADD("pcn = ?7");
+        ADD("c.pcn = ?7");
 #undef ADD
 }
 
 static void filter_bind(sqlite3_stmt *s, const ledger_filter *f)
 {
-    if (f->state >= 0)
-        bind_text(s, 1, ledger_state_name((ledger_state)f->state));
     bind_text(s, 2, f->practice);
     bind_text(s, 3, f->payer);
     bind_text(s, 4, f->claim_type);
@@ -665,8 +676,13 @@ ch_code ledger_claims_each(ledger *l, const ledger_filter *f, ledger_claim_fn fn
     char limit[48] = "";
     if (f->limit)
         snprintf(limit, sizeof limit, " LIMIT %zu", f->limit);
-    snprintf(sql, sizeof sql, "SELECT " CLAIM_COLS "%s FROM claims%s ORDER BY id%s", f->with_doc ? ", doc" : "",
-             where, limit);
+    if (f->with_doc)
+        snprintf(sql, sizeof sql,
+                 "SELECT " CLAIM_COLS ", v.doc FROM claims c JOIN encounter_versions v ON v.practice = c.practice "
+                 "AND v.encounter_id = c.encounter_id AND v.version = c.version%s ORDER BY c.id%s",
+                 where, limit);
+    else
+        snprintf(sql, sizeof sql, "SELECT " CLAIM_COLS " FROM claims c%s ORDER BY c.id%s", where, limit);
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(l->db, sql, -1, &s, NULL) != SQLITE_OK)
         return db_err(l, err, "list claims");
@@ -710,7 +726,7 @@ ch_code ledger_claims_count(ledger *l, const ledger_filter *f, uint64_t counts[L
     memset(counts, 0, sizeof(uint64_t) * LEDGER_STATE__COUNT);
     char where[512], sql[1024];
     filter_sql(f, where, sizeof where);
-    snprintf(sql, sizeof sql, "SELECT state, count(*) FROM claims%s GROUP BY state", where);
+    snprintf(sql, sizeof sql, "SELECT c.state, count(*) FROM claims c%s GROUP BY c.state", where);
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(l->db, sql, -1, &s, NULL) != SQLITE_OK)
         return db_err(l, err, "count claims");
@@ -926,26 +942,50 @@ ch_code ledger_batch_create(ledger *l, ledger_batch *b, ch_error *err)
 ch_code ledger_batch_add_claims(ledger *l, int64_t batch_id, const int64_t *ids, size_t n, const char *actor,
                                 const char *why, ch_error *err)
 {
+    if (n == 0)
+        return CH_OK;
+    /* the ids as a JSON array, so that one statement moves them all */
+    size_t cap = n * 21 + 3, len = 0;
+    char *json = malloc(cap);
+    if (!json)
+        return ch_error_set(err, CH_ERR_NOMEM, "ledger: out of memory");
+    json[len++] = '[';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(json + len, cap - len, "%s%" PRId64, i ? "," : "", ids[i]);
+    json[len++] = ']';
+    json[len] = '\0';
     int own;
     ch_code rc = auto_begin(l, &own, err);
-    if (rc != CH_OK)
+    if (rc != CH_OK) {
+        free(json);
         return rc;
+    }
     char at[32];
     now_iso(at);
-    for (size_t i = 0; i < n && rc == CH_OK; i++) {
-        sqlite3_stmt *u = stmt(l, S_ASSIGN);
-        sqlite3_bind_int64(u, 1, ids[i]);
-        sqlite3_bind_int64(u, 2, batch_id);
-        bind_text(u, 3, at);
-        int st = sqlite3_step(u);
-        sqlite3_reset(u);
+    sqlite3_stmt *u = stmt(l, S_ASSIGN);
+    sqlite3_bind_text(u, 1, json, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int64(u, 2, batch_id);
+    bind_text(u, 3, at);
+    int st = sqlite3_step(u);
+    sqlite3_reset(u);
+    if (st != SQLITE_DONE)
+        rc = db_err(l, err, "assign claims");
+    else if ((size_t)sqlite3_changes(l->db) != n)
+        rc = ch_error_set(err, CH_ERR_INVALID, "ledger: %zu of the %zu claims for batch %" PRId64
+                          " are no longer queued", n - (size_t)sqlite3_changes(l->db), n, batch_id);
+    if (rc == CH_OK) {
+        sqlite3_stmt *e = stmt(l, S_ASSIGN_EVENTS);
+        sqlite3_bind_text(e, 1, json, (int)len, SQLITE_STATIC);
+        sqlite3_bind_int64(e, 2, batch_id);
+        bind_text(e, 3, at);
+        bind_text(e, 4, actor && actor[0] ? actor : "engine");
+        bind_text(e, 5, why ? why : "");
+        st = sqlite3_step(e);
+        sqlite3_reset(e);
         if (st != SQLITE_DONE)
-            rc = db_err(l, err, "assign claim");
-        else if (sqlite3_changes(l->db) != 1)
-            rc = ch_error_set(err, CH_ERR_INVALID, "ledger: claim %" PRId64 " is no longer queued", ids[i]);
-        else
-            rc = add_event(l, ids[i], at, actor, "queued", "batched", why, batch_id, err);
+            rc = db_err(l, err, "append events");
     }
+    free(json);
     return auto_end(l, own, rc, err);
 }
 
