@@ -1,4 +1,8 @@
-/* cli.c - what every command shares (see cli.h) */
+/*
+ * cli.c - the helpers every command shares (see cli.h).  Kept out of main.c
+ * so that the test binary, which links every command but not main(), has
+ * them too.
+ */
 #include "cli.h"
 
 #include <stdarg.h>
@@ -21,4 +25,3 @@ int cli_interactive(void)
     const char *ci = getenv("CI");
     return isatty(STDERR_FILENO) && !(ci && *ci);
 }
-

@@ -5,5 +5,8 @@
 int cmd_inspect(int argc, char **argv);
 int cmd_fmt(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
+int cmd_intake(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
+int cmd_claims(int argc, char **argv);
 
 #endif

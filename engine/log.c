@@ -2,6 +2,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +22,7 @@ ch_code log_open(const char *path, log_level min, ch_error *err)
 {
     log_close();
     log_min = min;
-    if (!path || !strcmp(path, "-"))
+    if (!path || !*path || !strcmp(path, "-"))
         return CH_OK;
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
@@ -96,4 +97,29 @@ void log_emit(log_level level, const char *event, const log_kv *kv, size_t n)
     FILE *fp = log_fp ? log_fp : stderr;
     fprintf(fp, "%s\n", line);
     fflush(fp);
+}
+
+void log_msg(int level, const char *fmt, ...)
+{
+    if (level < (int)log_min)
+        return;
+    char text[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    /* "component: rest" -> event "component" */
+    char event[32] = "message";
+    const char *rest = text;
+    size_t n = strcspn(text, ": ");
+    if (n > 0 && n < sizeof event && text[n] == ':' && text[n + 1] == ' ') {
+        memcpy(event, text, n);
+        event[n] = '\0';
+        rest = text + n + 2;
+    }
+    if (level < LOG_DEBUG)
+        level = LOG_DEBUG;
+    if (level > LOG_ERROR)
+        level = LOG_ERROR;
+    LOG((log_level)level, event, LOG_STR("message", rest));
 }

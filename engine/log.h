@@ -22,6 +22,7 @@
 #include "ch_error.h"
 
 typedef enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } log_level;
+#define LOG_WARNING LOG_WARN
 
 typedef struct log_kv {
     const char *key;
@@ -46,6 +47,13 @@ int log_level_parse(const char *s);
 
 /* Write one event with n key/value pairs. */
 void log_emit(log_level level, const char *event, const log_kv *kv, size_t n);
+
+/*
+ * A free-text event: "intake: riverside/a.yaml: 1 claim queued" becomes
+ * {"event":"intake","message":"riverside/a.yaml: 1 claim queued"}.  The
+ * same rule holds: the text carries ids and counts, never PHI.
+ */
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Close a log file opened by log_open (back to stderr). */
 void log_close(void);

@@ -1,7 +1,6 @@
 /*
  * main.c - `clearinghouse <command> [options]`: finds the command and runs it.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,9 @@ const cli_command cli_commands[] = {
     {"inspect", cmd_inspect, "list the interchanges, groups and transaction sets of X12 files"},
     {"fmt", cmd_fmt, "print an X12 file one segment per line, optionally with other delimiters"},
     {"validate", cmd_validate, "check X12 files against the HIPAA implementation guides"},
+    {"intake", cmd_intake, "take encounters from spool/inbound/ into the ledger as claims"},
+    {"batch", cmd_batch, "write queued claims into validated 837P/837I files in spool/outbound/"},
+    {"claims", cmd_claims, "list claims and where each one stands"},
     {NULL, NULL, NULL},
 };
 
