@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "x12_envelope.h"
+#include "x12_validate.h"
 #include "x12_reader.h"
 
 typedef struct vctx {
@@ -40,7 +40,7 @@ ch_code batch_validate_file(const char *path, x12_diag_fn on_diag, void *ctx, ba
         close(fd);
         return rc;
     }
-    x12_env *env = x12_env_new(path, NULL, count, &v);
+    x12_validator *env = x12_validator_new(path, count, &v);
     if (!env) {
         x12_close(r);
         close(fd);
@@ -50,16 +50,16 @@ ch_code batch_validate_file(const char *path, x12_diag_fn on_diag, void *ctx, ba
     memset(&seg, 0, sizeof seg);
     int got;
     while ((got = x12_next(r, &seg)) == X12_SEGMENT) {
-        x12_env_feed(env, &seg);
+        x12_validator_feed(env, &seg);
         out->segments++;
     }
     x12_pos last = seg.pos;
     last.offset = x12_reader_offset(r);
-    x12_env_finish(env, out->segments ? &last : NULL);
+    x12_validator_finish(env, out->segments ? &last : NULL);
     const ch_error *re = x12_reader_error(r);
     if (got == X12_FAIL && re->code == CH_ERR_IO)
         rc = ch_error_set(err, CH_ERR_IO, "%s", re->msg);
-    x12_env_free(env);
+    x12_validator_free(env);
     x12_close(r);
     close(fd);
     return rc;

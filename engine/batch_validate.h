@@ -2,11 +2,9 @@
  * batch_validate.h - the check every batch file passes before it is ready.
  *
  * One function, so that the validator behind it can change without the
- * batching code noticing: today the tokenizer and the envelope checker
- * (parsers/x12_reader.h, parsers/x12_envelope.h: segment syntax, ISA/GS/ST
- * envelopes, counts and control numbers); when the implementation-guide
- * validator (parsers/x12_validate.h) lands it takes this place and claims
- * are checked segment by segment against the 837P/837I guides.
+ * batching code noticing: the implementation-guide validator
+ * (parsers/x12_validate.h), so claims are checked segment by segment against
+ * the 837P/837I guides, levels 1 to 5, before a payer ever sees them.
  *
  * Each problem goes to on_diag with its position (byte offset, segment
  * number), which the caller maps back to the claim that holds it.

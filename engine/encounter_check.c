@@ -320,13 +320,14 @@ static void institutional(ck *c)
     else if (strlen(e->patient_status) != 2 || e->patient_status[0] < '0' || e->patient_status[0] > '9' ||
              e->patient_status[1] < '0' || e->patient_status[1] > '9')
         PROB(c, "institutional.patient_status", "'%s' is not a patient status code (2 digits)", e->patient_status);
+    /* CL101 is required on every 837I claim, outpatient too (837I 2300 CL1) */
+    need(c, e->admission_type, "institutional.admission_type", "on every institutional claim (CL101)");
     if (e->admission_type[0] && !strchr("123459", e->admission_type[0]))
         PROB(c, "institutional.admission_type", "'%s' is not an admission type (1-5 or 9)", e->admission_type);
     if (e->admission_source[0] && !alnum(e->admission_source[0]))
         PROB(c, "institutional.admission_source", "'%s' is not a point of origin code", e->admission_source);
     if (inpatient(e)) {
         need(c, e->admission_date, "institutional.admission_date", "on an inpatient claim");
-        need(c, e->admission_type, "institutional.admission_type", "on an inpatient claim");
         need(c, e->admission_source, "institutional.admission_source", "on an inpatient claim");
         need(c, e->admitting_diagnosis, "institutional.admitting_diagnosis", "on an inpatient claim");
     }
