@@ -167,7 +167,7 @@ static void write_claim(gen837 *g, const gen_claim *c)
     xw_seg(w, "HI*ABK:");
     xw_s(w, c->dx[0]);
     for (unsigned i = 1; i < c->ndx; i++) {
-        xw_s(w, "^ABF:");
+        xw_s(w, "*ABF:"); /* each diagnosis is its own HI element */
         xw_s(w, c->dx[i]);
     }
     xw_end(w);
