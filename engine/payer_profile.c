@@ -141,7 +141,7 @@ static ch_code load(payer_profile *p, const ydoc_node *root, const char *file, c
 {
     static const char *const top[] = {"payer_id", "name", "receiver", "claim_types", "usage",
                                       "acknowledgment_requested", "claim_filing_indicator", "limits",
-                                      "delimiters", "edits", NULL};
+                                      "delimiters", "edits", "schedule", "simulator", NULL};
     static const char *const recv[] = {"qualifier", "interchange_id", "application_id", "id", "name", NULL};
     static const char *const lim[] = {"claims_per_transaction", "claims_per_file", NULL};
     static const char *const delim[] = {"element", "component", "repetition", "segment", NULL};
@@ -219,6 +219,12 @@ static ch_code load(payer_profile *p, const ydoc_node *root, const char *file, c
         for (int j = i + 1; j < 4; j++)
             if (ds[i] == ds[j])
                 return ydoc_error(err, d, file, "", "delimiters", "two delimiters are the same character");
+
+    if ((rc = payer_schedule_load(ydoc_get(root, "schedule"), &p->schedule, file, err)) != CH_OK ||
+        (rc = payer_sim_load(ydoc_get(root, "simulator"), &p->sim, &p->has_sim, file, err)) != CH_OK)
+        return rc;
+    snprintf(p->sim.payer_id, sizeof p->sim.payer_id, "%.15s", p->isa08[0] ? p->isa08 : p->payer_id);
+    snprintf(p->sim.payer_name, sizeof p->sim.payer_name, "%s", p->payer_name);
 
     const ydoc_node *ed = ydoc_get(root, "edits");
     if (ydoc_is_null(ed))

@@ -22,6 +22,7 @@
 #include <regex.h>
 
 #include "ch_error.h"
+#include "payer_schedule.h"
 #include "encounter.h"
 #include "x12_reader.h"
 
@@ -64,6 +65,9 @@ typedef struct payer_profile {
     x12_delims delims;
     payer_rule *rules;
     size_t nrules;
+    payer_schedule schedule;    /* when the daemon works for this payer */
+    sim_rules sim;              /* the answering side, for a demonstration payer */
+    int has_sim;
 } payer_profile;
 
 /*
