@@ -20,6 +20,7 @@ const cli_command cli_commands[] = {
     {"validate", cmd_validate, "check X12 files against the HIPAA implementation guides"},
     {"intake", cmd_intake, "take encounters from spool/inbound/ into the ledger as claims"},
     {"batch", cmd_batch, "write queued claims into validated 837P/837I files in spool/outbound/"},
+    {"run", cmd_run, "the daemon: intake, batch, send, collect and reconcile on schedule"},
     {"claims", cmd_claims, "list claims and where each one stands"},
     {NULL, NULL, NULL},
 };

@@ -1,0 +1,135 @@
+/* demo_payer.c - see demo_payer.h */
+#include "demo_payer.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "x12_ack.h"
+#include "x12_validate.h"
+
+typedef struct ack_ctx {
+    x12_ack *ack;
+    unsigned errors;
+} ack_ctx;
+
+static void on_diag(void *vctx, const x12_diag *d)
+{
+    ack_ctx *c = vctx;
+    if (d->severity != X12_SEV_WARNING)
+        c->errors++;
+    x12_ack_diag(c->ack, d);
+}
+
+ch_code demo_payer_ack(const char *path, const char *out_dir, unsigned long control, int *accepted,
+                       ch_error *err)
+{
+    *accepted = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ch_error_set(err, CH_ERR_IO, "%s: %s", path, strerror(errno));
+    const char *slash = strrchr(path, '/');
+    x12_ack_opts ao = {.dir = out_dir, .basename = slash ? slash + 1 : path, .isa13 = control, .gs06 = control};
+    ack_ctx c = {0};
+    c.ack = x12_ack_new(&ao, err);
+    if (!c.ack) {
+        close(fd);
+        return err ? err->code : CH_ERR_IO;
+    }
+    x12_reader_opts ro = {.on_diag = on_diag, .diag_ctx = &c};
+    x12_reader *r = NULL;
+    ch_code rc = x12_open_fd(&r, fd, path, &ro, err);
+    x12_validator *v = rc == CH_OK ? x12_validator_new(path, on_diag, &c) : NULL;
+    if (rc == CH_OK && !v)
+        rc = ch_error_set(err, CH_ERR_NOMEM, "out of memory");
+    if (rc == CH_OK) {
+        x12_segment seg;
+        unsigned long n = 0;
+        while (x12_next(r, &seg) == X12_SEGMENT) {
+            x12_ack_feed(c.ack, &seg);
+            x12_validator_feed(v, &seg);
+            n++;
+        }
+        x12_pos last = seg.pos;
+        last.offset = x12_reader_offset(r);
+        x12_validator_finish(v, n ? &last : NULL);
+        rc = x12_ack_finish(c.ack, err);
+        *accepted = c.errors == 0;
+    }
+    x12_validator_free(v);
+    x12_close(r);
+    x12_ack_free(c.ack);
+    close(fd);
+    return rc;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+ch_code demo_payer_answer(const char *in_dir, const char *out_dir, const sim_rules *rules,
+                          unsigned long *control, unsigned *answered, ch_error *err)
+{
+    *answered = 0;
+    DIR *d = opendir(in_dir);
+    if (!d)
+        return ch_error_set(err, CH_ERR_IO, "demo payer: %s: %s", in_dir, strerror(errno));
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || e->d_type == DT_DIR)
+            continue;
+        if (n == cap) {
+            char **nn = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof *names);
+            if (!nn)
+                break;
+            names = nn;
+        }
+        names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    if (n)
+        qsort(names, n, sizeof *names, by_name);
+    char done_dir[4096];
+    snprintf(done_dir, sizeof done_dir, "%s/answered", in_dir);
+    mkdir(done_dir, 0700);
+    mkdir(out_dir, 0700);
+    ch_code first = CH_OK;
+    for (size_t i = 0; i < n; i++) {
+        char path[4096], done[4096];
+        snprintf(path, sizeof path, "%s/%s", in_dir, names[i]);
+        snprintf(done, sizeof done, "%s/%s", done_dir, names[i]);
+        ch_error e1;
+        ch_error_clear(&e1);
+        int accepted = 0;
+        sim_result res;
+        ch_code rc = demo_payer_ack(path, out_dir, (*control)++, &accepted, &e1);
+        if (rc == CH_OK && accepted)
+            rc = payer_sim_answer(path, out_dir, rules, *control, &res, &e1);
+        *control += 2;
+        if (rc == CH_OK) {
+            LOG(LOG_INFO, "demo_payer.answered", LOG_STR("file", names[i]), LOG_INT("accepted_by_999", accepted),
+                LOG_INT("claims", accepted ? res.claims : 0), LOG_INT("rejected", accepted ? res.rejected : 0));
+            if (rename(path, done) != 0)
+                rc = ch_error_set(&e1, CH_ERR_IO, "demo payer: %s: %s", path, strerror(errno));
+            else
+                (*answered)++;
+        }
+        if (rc != CH_OK && first == CH_OK) {
+            first = rc;
+            if (err)
+                *err = e1;
+        }
+        free(names[i]);
+    }
+    free(names);
+    return first;
+}
