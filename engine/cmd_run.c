@@ -118,7 +118,9 @@ int cmd_run(int argc, char **argv)
     if (rc != EXIT_OK)
         return rc;
     ch_error err;
-    if (log_path && log_open(log_path, LOG_INFO, &err) != CH_OK) {
+    /* the daemon's event log is at info at least, whatever the commands use */
+    if (log_open(log_path ? log_path : a.cfg->log_file, a.cfg->log_level == CONFIG_LOG_DEBUG ? LOG_DEBUG : LOG_INFO,
+                 &err) != CH_OK) {
         fprintf(stderr, "clearinghouse run: %s\n", err.msg);
         app_close(&a);
         return EXIT_TROUBLE;
