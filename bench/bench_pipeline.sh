@@ -25,7 +25,8 @@ mkdir -p spool/inbound
 echo "generating $N $FORMAT encounters..."
 "$BUILD/gen_encounters" --count "$N" --out spool/inbound/riverside --format "$FORMAT"
 # the spool on a warm cache, as it is on a busy server
-cat spool/inbound/riverside/* > /dev/null
+find spool/inbound/riverside -type f -exec cat {} + > /dev/null
+sync
 
 now() { date +%s.%N; }
 # run STEP CMD...: time a step, with its peak RSS when /usr/bin/time is there
@@ -47,8 +48,8 @@ run batch "$BIN" batch
 cat intake.out batch.out
 
 ready=$("$BIN" claims --state ready --limit 1 --json | sed -n 's/.*"counts":{"ready":\([0-9]*\)}.*/\1/p')
-files=$(ls spool/outbound/demo/*.x12 | wc -l)
-bytes=$(cat spool/outbound/demo/*.x12 | wc -c)
+files=$(find spool/outbound/demo -name "*.x12" | wc -l)
+bytes=$(find spool/outbound/demo -name "*.x12" -exec cat {} + | wc -c)
 for f in spool/outbound/demo/*.x12; do
     "$BIN" inspect "$f" > /dev/null || { echo "inspect: $f has problems"; exit 1; }
 done
