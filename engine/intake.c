@@ -1,6 +1,7 @@
 /* intake.c - see intake.h */
 #include "intake.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -308,8 +309,11 @@ static void check_file(worker *w, file_job *j)
         j->problems++;
         return;
     }
+    ch_error_clear(&err);
     rc = ydoc_each(buf, len, j->name, on_unit, w, &err);
     free(buf);
+    if (rc != CH_OK && !err.msg[0])
+        ch_error_set(&err, rc, "%s: %s while reading", j->name, ch_strerror(rc)); /* from on_unit */
     if (rc != CH_OK) {
         /* the message names file:line:col */
         text_add(&j->report, "%s%s\n", err.msg,
@@ -694,6 +698,28 @@ static ch_code lock_spool(const char *root, const char *name, int *fd, ch_error 
     return CH_OK;
 }
 
+static int is_dir_name(const char *name) { return name[0] != '.'; }
+
+/* A directory in inbound/ that is no practice of the configuration: its
+ * files would wait there for ever without a word. */
+static void warn_strangers(const config *cfg)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/%s", cfg->spool, SPOOL_INBOUND);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!is_dir_name(de->d_name))
+            continue;
+        if (!config_practice_find(cfg, de->d_name))
+            log_msg(LOG_WARNING, "intake: %s/%s is not the directory of a configured practice; its files are not read",
+                    dir, de->d_name);
+    }
+    closedir(d);
+}
+
 ch_code intake_run(const config *cfg, ledger *l, const intake_opts *opts, intake_report *rep, ch_error *err)
 {
     intake_opts dflt = {0};
@@ -722,6 +748,8 @@ ch_code intake_run(const config *cfg, ledger *l, const intake_opts *opts, intake
     size_t max_bytes = o->max_file_bytes ? o->max_file_bytes : DEFAULT_MAX_BYTES;
     char day[9];
     today_str(day);
+    if (!o->practice)
+        warn_strangers(cfg);
     for (size_t i = 0; i < cfg->npractices && rc == CH_OK; i++) {
         const config_practice *p = &cfg->practices[i];
         if (o->practice && strcmp(o->practice, p->id))
@@ -791,7 +819,10 @@ ch_code intake_check_buffer(const config *cfg, const char *practice, const char 
     w->job = j;
     encounter_init(&w->e);
     ch_error err;
+    ch_error_clear(&err);
     ch_code rc = ydoc_each(buf, len, name, on_unit, w, &err);
+    if (rc != CH_OK && !err.msg[0])
+        ch_error_set(&err, rc, "%s: %s while reading", name, ch_strerror(rc));
     if (rc != CH_OK) {
         text_add(&j->report, "%s%s\n", err.msg, rc == CH_ERR_SYNTAX ? " (the file is not valid YAML or JSON)" : "");
         j->problems++;
