@@ -7,7 +7,7 @@
  * Good encounters become claims (queued) in one ledger transaction per group
  * of files; then each file is moved:
  *
- *   every encounter good  -> archive/encounters/<practice>/<CCYYMMDD>/
+ *   every encounter good  -> archive/encounters/<practice>/<CCYYMMDD>/<HHMMSS>-<n>/
  *   any encounter bad     -> failed/<practice>/, with <name>.error beside it
  *                            listing every problem by field path (and which
  *                            encounters of a list were taken anyway)

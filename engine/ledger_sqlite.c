@@ -70,6 +70,7 @@ struct ledger {
     char path[PATH_MAX];
     int in_txn;
     int64_t next_id;   /* the next claim id, while in a transaction; 0 unknown */
+    char txn_at[32];   /* when the open transaction began: its events' time */
     sqlite3_stmt *st[S__COUNT];
 };
 
@@ -169,6 +170,17 @@ static void now_iso(char buf[32])
     gmtime_r(&ts.tv_sec, &tm);
     snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
              tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+}
+
+/* The time recorded for a change: the transaction's start while one is
+ * open (what it writes becomes visible at once, and formatting a time per
+ * row costs more than the row), else now. */
+static void stamp(ledger *l, char at[32])
+{
+    if (l->in_txn && l->txn_at[0])
+        memcpy(at, l->txn_at, 32);
+    else
+        now_iso(at);
 }
 
 static ch_code exec(ledger *l, const char *sql, ch_error *err)
@@ -295,7 +307,7 @@ ch_code ledger_sqlite_open(ledger **out, const char *path, ch_error *err)
          * WAL in larger steps */
         (rc = exec(l, "PRAGMA cache_size = -65536", err)) != CH_OK ||
         (rc = exec(l, "PRAGMA mmap_size = 268435456", err)) != CH_OK ||
-        (rc = exec(l, "PRAGMA wal_autocheckpoint = 4096", err)) != CH_OK ||
+        (rc = exec(l, "PRAGMA wal_autocheckpoint = 32768", err)) != CH_OK ||
         (rc = exec(l, "PRAGMA temp_store = MEMORY", err)) != CH_OK || (rc = migrate(l, err)) != CH_OK) {
         ledger_close(l);
         return rc;
@@ -330,6 +342,7 @@ ch_code ledger_begin(ledger *l, ch_error *err)
     if (rc == CH_OK) {
         l->in_txn = 1;
         l->next_id = 0;
+        now_iso(l->txn_at);
     }
     return rc;
 }
@@ -377,7 +390,7 @@ static ch_code put_ref(ledger *l, const char *sql, const char *a, const char *b,
 {
     sqlite3_stmt *s;
     char at[32];
-    now_iso(at);
+    stamp(l, at);
     if (sqlite3_prepare_v2(l->db, sql, -1, &s, NULL) != SQLITE_OK)
         return db_err(l, err, "prepare");
     bind_text(s, 1, a);
@@ -504,7 +517,7 @@ static int revisable(ledger_state s)
 static ch_code submit(ledger *l, const ledger_submission *sub, ledger_intake_result *r, ch_error *err)
 {
     char at[32], why[512];
-    now_iso(at);
+    stamp(l, at);
     /* every version of this encounter seen before: usually none */
     sqlite3_stmt *s = stmt(l, S_VERSIONS);
     bind_text(s, 1, sub->practice);
@@ -748,7 +761,7 @@ static ch_code move(ledger *l, int64_t id, ledger_state to, int64_t batch_id, co
                     ch_error *err)
 {
     char at[32], from_s[16];
-    now_iso(at);
+    stamp(l, at);
     sqlite3_stmt *b = stmt(l, S_CLAIM_BRIEF);
     sqlite3_bind_int64(b, 1, id);
     int st = sqlite3_step(b);
@@ -907,7 +920,7 @@ ch_code ledger_control_next(ledger *l, const char *sender, const char *receiver,
 ch_code ledger_batch_create(ledger *l, ledger_batch *b, ch_error *err)
 {
     char at[32];
-    now_iso(at);
+    stamp(l, at);
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(l->db,
                            "INSERT INTO batches(practice, payer, claim_type, state, sender, receiver, isa13, gs06, "
@@ -961,7 +974,7 @@ ch_code ledger_batch_add_claims(ledger *l, int64_t batch_id, const int64_t *ids,
         return rc;
     }
     char at[32];
-    now_iso(at);
+    stamp(l, at);
     sqlite3_stmt *u = stmt(l, S_ASSIGN);
     sqlite3_bind_text(u, 1, json, (int)len, SQLITE_STATIC);
     sqlite3_bind_int64(u, 2, batch_id);
@@ -993,7 +1006,7 @@ ch_code ledger_batch_update(ledger *l, int64_t id, const char *state, uint64_t b
                             const char *error, ch_error *err)
 {
     char at[32];
-    now_iso(at);
+    stamp(l, at);
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(l->db,
                            "UPDATE batches SET state = ?2, bytes = CASE WHEN ?3 > 0 THEN ?3 ELSE bytes END, "
@@ -1029,7 +1042,7 @@ ch_code ledger_batch_move_claims(ledger *l, int64_t batch_id, ledger_state from,
     if (rc != CH_OK)
         return rc;
     char at[32];
-    now_iso(at);
+    stamp(l, at);
     sqlite3_stmt *e = NULL, *u = NULL;
     /* the events first, while the claims still say which batch they are in */
     if (sqlite3_prepare_v2(l->db,

@@ -186,47 +186,60 @@ ch_code spool_write_atomic(const char *dir, const char *name, const void *data, 
 
 /* rename, refusing to replace: renameat2 where the file system has it,
  * link + unlink (which also refuses) where it does not. */
-static int rename_noreplace(const char *from, const char *to)
+static int rename_noreplace(int fd1, const char *from, int fd2, const char *to)
 {
 #ifdef RENAME_NOREPLACE
-    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+    if (renameat2(fd1, from, fd2, to, RENAME_NOREPLACE) == 0)
         return 0;
     if (errno != EINVAL && errno != ENOSYS)
         return -1;
 #endif
-    if (link(from, to) < 0)
+    if (linkat(fd1, from, fd2, to, 0) < 0)
         return -1;
-    if (unlink(from) < 0)
+    if (unlinkat(fd1, from, 0) < 0)
         return -1;
     return 0;
+}
+
+ch_code spool_move_at(int from_dir, const char *from_name, int to_dir, const char *to_dir_path, const char *name,
+                      char *final, size_t final_size, ch_error *err)
+{
+    const char *base = name;
+    if (!base) {
+        base = strrchr(from_name, '/');
+        base = base ? base + 1 : from_name;
+    }
+    const char *dot = strrchr(base, '.');
+    size_t stem = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    const char *ext = base + stem;
+    /* relative to to_dir when it is a descriptor, else the whole path */
+    const char *prefix = to_dir == AT_FDCWD ? to_dir_path : NULL;
+    char to[PATH_MAX];
+    for (unsigned i = 0; i < 10000; i++) {
+        int n = i == 0 ? snprintf(to, sizeof to, "%s%s%s", prefix ? prefix : "", prefix ? "/" : "", base)
+                       : snprintf(to, sizeof to, "%s%s%.*s.%u%s", prefix ? prefix : "", prefix ? "/" : "",
+                                  (int)stem, base, i, ext);
+        if (n < 0 || (size_t)n >= sizeof to)
+            return ch_error_set(err, CH_ERR_LIMIT, "%s/%s: path too long", to_dir_path, base);
+        if (rename_noreplace(from_dir, from_name, to_dir, to) == 0) {
+            if (final) {
+                if (prefix)
+                    snprintf(final, final_size, "%s", to);
+                else
+                    snprintf(final, final_size, "%s/%s", to_dir_path, to);
+            }
+            return CH_OK;
+        }
+        if (errno != EEXIST)
+            return ch_error_set(err, CH_ERR_IO, "%s -> %s: %s", from_name, to_dir_path, strerror(errno));
+    }
+    return ch_error_set(err, CH_ERR_EXISTS, "%s: 10000 files of that name in %s already", base, to_dir_path);
 }
 
 ch_code spool_move(const char *from, const char *to_dir, const char *name, char *final, size_t final_size,
                    ch_error *err)
 {
-    const char *base = name;
-    if (!base) {
-        base = strrchr(from, '/');
-        base = base ? base + 1 : from;
-    }
-    const char *dot = strrchr(base, '.');
-    size_t stem = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-    const char *ext = base + stem;
-    char to[PATH_MAX];
-    for (unsigned i = 0; i < 10000; i++) {
-        int n = i == 0 ? snprintf(to, sizeof to, "%s/%s", to_dir, base)
-                       : snprintf(to, sizeof to, "%s/%.*s.%u%s", to_dir, (int)stem, base, i, ext);
-        if (n < 0 || (size_t)n >= sizeof to)
-            return ch_error_set(err, CH_ERR_LIMIT, "%s/%s: path too long", to_dir, base);
-        if (rename_noreplace(from, to) == 0) {
-            if (final)
-                snprintf(final, final_size, "%s", to);
-            return CH_OK;
-        }
-        if (errno != EEXIST)
-            return ch_error_set(err, CH_ERR_IO, "%s -> %s: %s", from, to_dir, strerror(errno));
-    }
-    return ch_error_set(err, CH_ERR_EXISTS, "%s: 10000 files of that name in %s already", base, to_dir);
+    return spool_move_at(AT_FDCWD, from, AT_FDCWD, to_dir, name, final, final_size, err);
 }
 
 ch_code spool_fail(const char *from, const char *failed_dir, const char *name, const char *reason, char *final,

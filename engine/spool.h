@@ -75,6 +75,15 @@ ch_code spool_move(const char *from, const char *to_dir, const char *name, char 
                    ch_error *err);
 
 /*
+ * The same with directory descriptors: move from_name (relative to
+ * from_dir) into to_dir (a descriptor; to_dir_path is its path, for the
+ * final name and messages).  Either descriptor may be AT_FDCWD.  Saves the
+ * path lookups when many files move between the same two directories.
+ */
+ch_code spool_move_at(int from_dir, const char *from_name, int to_dir, const char *to_dir_path, const char *name,
+                      char *final, size_t final_size, ch_error *err);
+
+/*
  * Set a file aside: move it into failed_dir (as spool_move, under name or
  * its own) and write reason into <final name>.error beside it, then fsync
  * the directories.

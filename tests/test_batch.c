@@ -18,6 +18,7 @@
 #include "batch_validate.h"
 #include "encounter.h"
 #include "intake.h"
+#include "log.h"
 #include "readback_837.h"
 #include "tu.h"
 #include "x12_envelope.h"
@@ -580,5 +581,73 @@ Test(batch, commands_end_to_end)
     cr_expect_eq(tu_sh("%s claims --state nonsense > /dev/null 2>&1", bin), 2);
     cr_expect_eq(tu_sh("%s intake --help > /dev/null", bin), 0);
     cr_expect_eq(tu_sh("%s batch --config nowhere.yaml > /dev/null 2>&1", bin), 2);
+    tu_env_fini(&e);
+}
+
+/* --- PHI stays out of logs, .error files and the worklist -------------------------------- */
+
+static void no_phi_in(const char *path, const char *text)
+{
+    /* values from the samples: member ids, names, birth dates, diagnoses */
+    static const char *const phi[] = {"XYZ123456789", "JANE", "GARCIA", "1980-04-12", "19800412",
+                                      "W998877665", "E11.9", "E119", "J06.9", "K3580", "MILLER",
+                                      "O'BR", "M00001", NULL};
+    for (const char *const *p = phi; *p; p++)
+        cr_expect_null(strstr(text, *p), "%s holds PHI (%s)", path, *p);
+}
+
+Test(batch, no_phi_in_logs_errors_or_reasons)
+{
+    tu_env e;
+    tu_env_init(&e);
+    ch_error err;
+    cr_assert_eq(log_open("engine.log", LOG_DEBUG, &err), CH_OK);
+    drop_good();
+    /* bad ones whose problems are about PHI fields */
+    char *t = tu_read(tu_src("tests/data/encounters/good/riverside-office-visit.yaml"), NULL);
+    char *dob = strstr(t, "birth_date: 1980-04-12");
+    memcpy(dob + 12, "1980-04-31", 10);
+    char *dx = strstr(t, "[I10, E11.9, Z79.4]");
+    memcpy(dx, "[I10, E11.9, Q00.0]", 19);
+    tu_write("spool/inbound/riverside/phi-bad.yaml", t);
+    free(t);
+    write_encounter(1, "medicare-mac"); /* not an MBI */
+    intake_opts io = {.jobs = 2, .today = TODAY};
+    intake_report ir;
+    cr_assert_eq(intake_run(e.cfg, e.led, &io, &ir, &err), CH_OK, "%s", err.msg);
+    cr_expect_eq(ir.files_failed, 2);
+    /* and a claim failing at batch time */
+    char *p = tu_read("payer-profiles/demo.yaml", NULL);
+    char *v = strstr(p, "value: 50");
+    memcpy(v, "value: 1 ", 9);
+    tu_write("payer-profiles/demo.yaml", p);
+    free(p);
+    tu_env_reload(&e);
+    batch_opts bo = {.now = NOW};
+    batch_report br;
+    cr_assert_eq(batch_run(e.cfg, e.led, &bo, &br, &err), CH_OK, "%s", err.msg);
+    cr_expect_geq(br.claims_failed, 1);
+    log_close();
+    log_open(NULL, LOG_ERROR, NULL);
+    char *logtext = tu_read("engine.log", NULL);
+    cr_assert(logtext);
+    cr_expect(strstr(logtext, "phi-bad.yaml"), "the log names the file");
+    no_phi_in("engine.log", logtext);
+    free(logtext);
+    const char *errs[] = {"spool/failed/riverside/phi-bad.yaml.error", "spool/failed/riverside/gen-001.yaml.error"};
+    for (int i = 0; i < 2; i++) {
+        char *x = tu_read(errs[i], NULL);
+        cr_assert(x, "%s", errs[i]);
+        no_phi_in(errs[i], x);
+        free(x);
+    }
+    /* the worklist reasons in the ledger */
+    cr_assert_eq(tu_sh("%s claims --state failed --json > failed.json 2>/dev/null",
+                       getenv("CH_BIN") && getenv("CH_BIN")[0] ? getenv("CH_BIN") : "true"),
+                 0);
+    char *fj = tu_read("failed.json", NULL);
+    if (fj && fj[0])
+        no_phi_in("claims --state failed", fj + (strstr(fj, "\"reason\"") ? strstr(fj, "\"reason\"") - fj : 0));
+    free(fj);
     tu_env_fini(&e);
 }

@@ -67,24 +67,34 @@ static uint64_t count_state(tu_env *e, int state)
     return t;
 }
 
-static int archived(const char *practice)
+/* files under archive/encounters/<practice>/ (any depth) */
+static int count_tree(const char *dir)
 {
-    char dir[256];
-    snprintf(dir, sizeof dir, "spool/archive/encounters/%s/", practice);
-    /* one day directory (the run's day) */
     DIR *d = opendir(dir);
     if (!d)
         return 0;
     struct dirent *de;
     int n = 0;
-    while ((de = readdir(d)))
-        if (de->d_name[0] != '.') {
-            char sub[512];
-            snprintf(sub, sizeof sub, "%s%s", dir, de->d_name);
-            n += tu_count(sub, "");
-        }
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char sub[1024];
+        snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name);
+        struct stat st;
+        if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+            n += count_tree(sub);
+        else
+            n++;
+    }
     closedir(d);
     return n;
+}
+
+static int archived(const char *practice)
+{
+    char dir[256];
+    snprintf(dir, sizeof dir, "spool/archive/encounters/%s", practice);
+    return count_tree(dir);
 }
 
 Test(intake, good_encounters_become_queued_claims)
