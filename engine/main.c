@@ -21,6 +21,8 @@ const cli_command cli_commands[] = {
     {"intake", cmd_intake, "take encounters from spool/inbound/ into the ledger as claims"},
     {"batch", cmd_batch, "write queued claims into validated 837P/837I files in spool/outbound/"},
     {"claims", cmd_claims, "list claims and where each one stands"},
+    {"send", cmd_send, "send ready batches to payers (sftp, https or a directory)"},
+    {"collect", cmd_collect, "collect responses from payers into spool/inbox/"},
     {NULL, NULL, NULL},
 };
 

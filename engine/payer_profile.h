@@ -46,6 +46,8 @@ typedef struct payer_rule {
     char message[160];              /* replaces the default message; no PHI */
 } payer_rule;
 
+struct transport_config;
+
 typedef struct payer_profile {
     char name[32];              /* the file's base name: how others refer to it */
     char payer_id[81];          /* 2010BB NM109 (qualifier PI) */
@@ -64,6 +66,9 @@ typedef struct payer_profile {
     x12_delims delims;
     payer_rule *rules;
     size_t nrules;
+    /* how batches reach the payer and responses come back (the `transport:`
+     * section, docs/transport.md); NULL when the profile has none */
+    struct transport_config *transport;
 } payer_profile;
 
 /*
