@@ -286,8 +286,15 @@ static ch_code send_one(run *r, item *it, ch_error *err)
         }
         if (!retryable && attempts < limit)
             snprintf(why, sizeof why, "%s (not retried: it will not fix itself)", e.msg);
-        if ((rc = ledger_batch_send_give_up(r->led, it->b.id, ACTOR, why, err)) != CH_OK)
+        /* the attempt count and the reason, then failed: one transaction */
+        if ((rc = ledger_begin(r->led, err)) != CH_OK)
             return rc;
+        if ((rc = ledger_batch_send_failed(r->led, it->b.id, attempts, 0, why, err)) != CH_OK ||
+            (rc = ledger_batch_send_give_up(r->led, it->b.id, ACTOR, why, err)) != CH_OK ||
+            (rc = ledger_commit(r->led, err)) != CH_OK) {
+            ledger_rollback(r->led);
+            return rc;
+        }
         report(r, it, SEND_FAILED, attempts, 0, why);
         if (!retryable && (tc_rc == CH_ERR_DENIED || tc_rc == CH_ERR_CONFIG)) {
             r->stop_payer = 1;
