@@ -9,5 +9,7 @@ int cmd_intake(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_claims(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_send(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
 
 #endif

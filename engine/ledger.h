@@ -209,7 +209,7 @@ ch_code ledger_control_next(ledger *l, const char *sender, const char *receiver,
 typedef struct ledger_batch {
     int64_t id;
     char practice[32], payer[32], claim_type[5];
-    char state[16];            /* writing, ready, discarded, sending, sent */
+    char state[16];            /* writing, ready, discarded, sending, sent, failed */
     char sender[32], receiver[32];
     uint64_t isa13, gs06, st02_first;
     unsigned st_count, claim_count;
@@ -251,5 +251,83 @@ ch_code ledger_batches_each(ledger *l, const char *state, ledger_batch_fn fn, vo
 
 /* One batch by id: CH_ERR_NOTFOUND when there is none. */
 ch_code ledger_batch_get(ledger *l, int64_t id, ledger_batch *b, ch_error *err);
+
+/* --- exchange with payers: send and collect (ledger_exchange.c) ------------------ */
+
+/*
+ * A batch on its way to the payer.  It enters `sending` with its remote
+ * name (decided once: the crash check looks for exactly that name), counts
+ * failed attempts, and waits until next_attempt_at before the next one;
+ * `error` (ledger_batch) holds the last failure.  sending -> sent records
+ * sent_at; past the payer's retry limit it becomes `failed`.
+ */
+typedef struct ledger_send_info {
+    char remote_name[256];     /* "" until the batch enters sending */
+    unsigned attempts;         /* failed attempts so far */
+    int64_t next_attempt_ms;   /* epoch milliseconds; 0: at once */
+    char sent_at[32];          /* "" until sent */
+} ledger_send_info;
+
+typedef int (*ledger_send_fn)(void *ctx, const ledger_batch *b, const ledger_send_info *s);
+
+/* The batches of payer (NULL: every payer) in `sending`, then those in
+ * `ready`, each group oldest first.  Return nonzero from fn to stop. */
+ch_code ledger_batches_to_send(ledger *l, const char *payer, ledger_send_fn fn, void *ctx, ch_error *err);
+
+ch_code ledger_batch_send_info(ledger *l, int64_t id, ledger_send_info *s, ch_error *err);
+
+/*
+ * ready -> sending with its remote name, and its claims ready -> sending,
+ * in one transaction (the caller's, or its own).  CH_ERR_INVALID when the
+ * batch is no longer ready, CH_ERR_EXISTS when another batch of the payer
+ * has that remote name.
+ */
+ch_code ledger_batch_start_send(ledger *l, int64_t id, const char *remote_name, const char *actor, ch_error *err);
+
+/* Record a failed attempt on a batch in `sending`: attempts, when the next
+ * may start (epoch ms, 0: at once) and why. */
+ch_code ledger_batch_send_failed(ledger *l, int64_t id, unsigned attempts, int64_t next_attempt_ms,
+                                 const char *why, ch_error *err);
+
+/* A note on a batch that stays in `sending` (held for an operator: the
+ * payer's side could not be checked), without counting an attempt. */
+ch_code ledger_batch_send_note(ledger *l, int64_t id, const char *why, ch_error *err);
+
+/* sending -> sent (sent_at now), claims sending -> sent, one transaction. */
+ch_code ledger_batch_sent(ledger *l, int64_t id, const char *actor, ch_error *err);
+
+/* sending -> failed with why, claims sending -> failed (why on the
+ * worklist), one transaction. */
+ch_code ledger_batch_send_give_up(ledger *l, int64_t id, const char *actor, const char *why, ch_error *err);
+
+/* A file collected from a payer (spool/inbox/<payer>/). */
+typedef struct ledger_received {
+    int64_t id;
+    char payer[32];
+    char name[256];            /* the name on the payer's side */
+    uint64_t size;
+    char sha256[65];
+    char local_path[4096];
+    char received_at[32];
+    char state[16];            /* new, reconciled, failed */
+    char note[512];
+} ledger_received;
+
+/*
+ * Record a collected file.  CH_ERR_EXISTS when the payer's file with that
+ * SHA-256 was recorded before (*existing, may be NULL, is that record);
+ * otherwise *id (may be NULL) is the new record's id.
+ */
+ch_code ledger_received_add(ledger *l, const char *payer, const char *name, uint64_t size, const char *sha256,
+                            const char *local_path, int64_t *id, ledger_received *existing, ch_error *err);
+
+typedef int (*ledger_received_fn)(void *ctx, const ledger_received *r);
+
+/* Received files of payer (NULL: all) in state (NULL: any), oldest first. */
+ch_code ledger_received_each(ledger *l, const char *payer, const char *state, ledger_received_fn fn, void *ctx,
+                             ch_error *err);
+
+/* Set a received file's state (new, reconciled, failed) and note. */
+ch_code ledger_received_set_state(ledger *l, int64_t id, const char *state, const char *note, ch_error *err);
 
 #endif

@@ -13,4 +13,9 @@
 /* Open the SQLite ledger at path (WAL, synchronous FULL, foreign keys). */
 ch_code ledger_sqlite_open(ledger **out, const char *path, ch_error *err);
 
+/* For the other files of the SQLite backend (ledger_exchange.c): the
+ * connection and the database path (for messages). */
+struct sqlite3 *ledger_sqlite_db(ledger *l);
+const char *ledger_sqlite_path(const ledger *l);
+
 #endif

@@ -150,6 +150,47 @@ static const migration migrations[] = {
      "  WHEN NEW.last <= OLD.last BEGIN SELECT RAISE(ABORT, 'control numbers never go back'); END;"
      "CREATE TRIGGER control_numbers_no_delete BEFORE DELETE ON control_numbers"
      "  BEGIN SELECT RAISE(ABORT, 'control numbers are never deleted'); END;"},
+    /* send and collect (engine/ledger_exchange.c).  Widening the batch state
+     * check means rebuilding the table (SQLite cannot alter a CHECK);
+     * migrate() runs with foreign keys off and checks them before COMMIT.
+     * The existing `error` column is the batch's last error. */
+    {2, "send and collect: batch remote name, attempts, next attempt, sent_at, failed batches; received files",
+     "CREATE TABLE batches_v2 ("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  practice TEXT NOT NULL REFERENCES practices(id), payer TEXT NOT NULL REFERENCES payers(id),"
+     "  claim_type TEXT NOT NULL CHECK (claim_type = '837P' OR claim_type = '837I'),"
+     "  state TEXT NOT NULL CHECK (instr(',writing,ready,discarded,sending,sent,failed,', ',' || state || ',') > 0),"
+     "  sender TEXT NOT NULL, receiver TEXT NOT NULL,"
+     "  isa13 INTEGER NOT NULL, gs06 INTEGER NOT NULL, st02_first INTEGER NOT NULL, st_count INTEGER NOT NULL,"
+     "  claim_count INTEGER NOT NULL, total_cents INTEGER NOT NULL,"
+     "  file TEXT NOT NULL, bytes INTEGER NOT NULL DEFAULT 0, content_hash TEXT,"
+     "  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, error TEXT,"
+     "  remote_name TEXT,"                              /* decided once, on entering sending */
+     "  attempts INTEGER NOT NULL DEFAULT 0,"           /* failed delivery attempts */
+     "  next_attempt_at TEXT,"                          /* no retry before this (UTC) */
+     "  sent_at TEXT,"
+     "  UNIQUE (sender, receiver, isa13));"
+     "INSERT INTO batches_v2 (id, practice, payer, claim_type, state, sender, receiver, isa13, gs06, st02_first,"
+     "  st_count, claim_count, total_cents, file, bytes, content_hash, created_at, updated_at, error)"
+     "  SELECT id, practice, payer, claim_type, state, sender, receiver, isa13, gs06, st02_first,"
+     "  st_count, claim_count, total_cents, file, bytes, content_hash, created_at, updated_at, error FROM batches;"
+     "DROP TABLE batches;"
+     "ALTER TABLE batches_v2 RENAME TO batches;"
+     /* two batches of a payer never get the same remote name */
+     "CREATE UNIQUE INDEX batches_remote_name ON batches(payer, remote_name) WHERE remote_name IS NOT NULL;"
+     "CREATE INDEX batches_to_send ON batches(payer, id) WHERE state = 'ready' OR state = 'sending';"
+     /* every file collected from a payer, recorded before it is removed or
+      * archived on the payer's side; the same content twice is kept once */
+     "CREATE TABLE received_files ("
+     "  id INTEGER PRIMARY KEY,"
+     "  payer TEXT NOT NULL, name TEXT NOT NULL,"
+     "  size INTEGER NOT NULL CHECK (size >= 0),"
+     "  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),"
+     "  local_path TEXT NOT NULL, received_at TEXT NOT NULL,"
+     "  state TEXT NOT NULL DEFAULT 'new' CHECK (instr(',new,reconciled,failed,', ',' || state || ',') > 0),"
+     "  note TEXT, updated_at TEXT NOT NULL,"
+     "  UNIQUE (payer, sha256));"
+     "CREATE INDEX received_files_new ON received_files(payer, id) WHERE state = 'new';"},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -243,7 +284,37 @@ static ch_code auto_end(ledger *l, int own, ch_code rc, ch_error *err)
 
 /* --- open / close / transactions --------------------------------------------- */
 
+/* Foreign keys are off while migrating (they cannot be switched inside a
+ * transaction), so that a migration may rebuild a table others refer to,
+ * as the SQLite documentation describes; they are checked before COMMIT. */
+static ch_code fk_check(ledger *l, ch_error *err)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(l->db, "PRAGMA foreign_key_check", -1, &s, NULL) != SQLITE_OK)
+        return db_err(l, err, "foreign key check");
+    int st = sqlite3_step(s);
+    ch_code rc = CH_OK;
+    if (st == SQLITE_ROW)
+        rc = ch_error_set(err, CH_ERR_DB, "ledger %s: migration broke a reference from table %s", l->path,
+                          (const char *)sqlite3_column_text(s, 0));
+    else if (st != SQLITE_DONE)
+        rc = db_err(l, err, "foreign key check");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static ch_code migrate_txn(ledger *l, ch_error *err);
+
 static ch_code migrate(ledger *l, ch_error *err)
+{
+    ch_code rc = exec(l, "PRAGMA foreign_keys = OFF", err);
+    if (rc == CH_OK)
+        rc = migrate_txn(l, err);
+    ch_code on = exec(l, "PRAGMA foreign_keys = ON", rc == CH_OK ? err : NULL);
+    return rc != CH_OK ? rc : on;
+}
+
+static ch_code migrate_txn(ledger *l, ch_error *err)
 {
     ch_code rc = exec(l, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
                          "applied_at TEXT NOT NULL, description TEXT NOT NULL)", err);
@@ -265,6 +336,8 @@ static ch_code migrate(ledger *l, ch_error *err)
         sqlite3_free(q);
         rc = exec(l, sql, err);
     }
+    if (rc == CH_OK)
+        rc = fk_check(l, err);
     if (rc != CH_OK) {
         exec(l, "ROLLBACK", NULL);
         return rc;
@@ -301,7 +374,6 @@ ch_code ledger_sqlite_open(ledger **out, const char *path, ch_error *err)
     ch_code rc;
     if ((rc = exec(l, "PRAGMA journal_mode = WAL", err)) != CH_OK ||
         (rc = exec(l, "PRAGMA synchronous = FULL", err)) != CH_OK ||
-        (rc = exec(l, "PRAGMA foreign_keys = ON", err)) != CH_OK ||
         /* a batch reads and rewrites tens of thousands of rows: keep them in
          * memory (64 MiB of cache, reads through mmap) and checkpoint the
          * WAL in larger steps */
@@ -371,6 +443,10 @@ void ledger_rollback(ledger *l)
     l->in_txn = 0;
     l->next_id = 0;
 }
+
+struct sqlite3 *ledger_sqlite_db(ledger *l) { return l->db; }
+
+const char *ledger_sqlite_path(const ledger *l) { return l->path; }
 
 int ledger_schema_version(ledger *l)
 {

@@ -22,6 +22,8 @@ const cli_command cli_commands[] = {
     {"batch", cmd_batch, "write queued claims into validated 837P/837I files in spool/outbound/"},
     {"run", cmd_run, "the daemon: intake, batch, send, collect and reconcile on schedule"},
     {"claims", cmd_claims, "list claims and where each one stands"},
+    {"send", cmd_send, "send ready batches to payers (sftp, https or a directory)"},
+    {"collect", cmd_collect, "collect responses from payers into spool/inbox/"},
     {NULL, NULL, NULL},
 };
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "transport.h"
 #include "ydoc.h"
 
 #define PROFILE_MAX_BYTES (1u << 20)
@@ -141,7 +142,7 @@ static ch_code load(payer_profile *p, const ydoc_node *root, const char *file, c
 {
     static const char *const top[] = {"payer_id", "name", "receiver", "claim_types", "usage",
                                       "acknowledgment_requested", "claim_filing_indicator", "limits",
-                                      "delimiters", "edits", "schedule", "simulator", NULL};
+                                      "delimiters", "edits", "schedule", "simulator", "transport", NULL};
     static const char *const recv[] = {"qualifier", "interchange_id", "application_id", "id", "name", NULL};
     static const char *const lim[] = {"claims_per_transaction", "claims_per_file", NULL};
     static const char *const delim[] = {"element", "component", "repetition", "segment", NULL};
@@ -246,6 +247,35 @@ static ch_code load(payer_profile *p, const ydoc_node *root, const char *file, c
     return CH_OK;
 }
 
+/* The `transport:` section, read by transport_config_parse (its own
+ * parser: libyaml's document API, with the line of any problem). */
+static ch_code load_transport(payer_profile *p, const char *path, ch_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ch_error_set(err, CH_ERR_IO, "%s: cannot read", path);
+    char *text = malloc(PROFILE_MAX_BYTES + 1);
+    size_t len = text ? fread(text, 1, PROFILE_MAX_BYTES, f) : 0;
+    int bad = ferror(f);
+    fclose(f);
+    if (!text)
+        return ch_error_set(err, CH_ERR_NOMEM, "%s: out of memory", path);
+    if (bad) {
+        free(text);
+        return ch_error_set(err, CH_ERR_IO, "%s: cannot read", path);
+    }
+    p->transport = malloc(sizeof *p->transport);
+    ch_code rc = p->transport ? transport_config_parse_text(text, len, p->name, p->transport, err)
+                              : ch_error_set(err, CH_ERR_NOMEM, "%s: out of memory", path);
+    free(text);
+    if (rc != CH_OK) {
+        if (err)
+            ch_error_prefix(err, "%s", path);
+        return rc == CH_ERR_SYNTAX ? CH_ERR_CONFIG : rc;
+    }
+    return CH_OK;
+}
+
 ch_code payer_profile_load(payer_profile **out, const char *path, ch_error *err)
 {
     *out = NULL;
@@ -262,7 +292,10 @@ ch_code payer_profile_load(payer_profile **out, const char *path, ch_error *err)
     }
     base_name(path, p->name, sizeof p->name);
     rc = load(p, ydoc_root(d), path, err);
+    int has_transport = rc == CH_OK && ydoc_root(d) && ydoc_get(ydoc_root(d), "transport") != NULL;
     ydoc_free(d);
+    if (has_transport)
+        rc = load_transport(p, path, err);
     if (rc != CH_OK) {
         payer_profile_free(p);
         return rc;
@@ -284,6 +317,7 @@ void payer_profile_free(payer_profile *p)
             regfree(&r->re);
     }
     free(p->rules);
+    free(p->transport);
     free(p);
 }
 

@@ -47,6 +47,8 @@ typedef struct payer_rule {
     char message[160];              /* replaces the default message; no PHI */
 } payer_rule;
 
+struct transport_config;
+
 typedef struct payer_profile {
     char name[32];              /* the file's base name: how others refer to it */
     char payer_id[81];          /* 2010BB NM109 (qualifier PI) */
@@ -68,6 +70,9 @@ typedef struct payer_profile {
     payer_schedule schedule;    /* when the daemon works for this payer */
     sim_rules sim;              /* the answering side, for a demonstration payer */
     int has_sim;
+    /* how batches reach the payer and responses come back (the `transport:`
+     * section, docs/transport.md); NULL when the profile has none */
+    struct transport_config *transport;
 } payer_profile;
 
 /*
