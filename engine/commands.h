@@ -8,5 +8,10 @@ int cmd_validate(int argc, char **argv);
 int cmd_intake(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_claims(int argc, char **argv);
+int cmd_rejects(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_correct(int argc, char **argv);
+int cmd_void(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif

@@ -304,6 +304,9 @@ ch_code ledger_claim_note(ledger *l, int64_t claim_id, const char *actor, const 
  * name); 0 when it was never batched. */
 ch_code ledger_claim_last_batch(ledger *l, int64_t claim_id, int64_t *batch_id, ch_error *err);
 
+/* The newest claim that replaces claim_id (frequency 7 or 8); 0 when none. */
+ch_code ledger_claim_replaced_by(ledger *l, int64_t claim_id, int64_t *by, ch_error *err);
+
 /* Batches inside scope (and of practice, when not NULL), oldest first.
  * problem_only: only batches that failed (discarded, or carrying an error and
  * not sent). */

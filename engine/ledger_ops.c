@@ -293,6 +293,22 @@ ch_code ledger_claim_last_batch(ledger *l, int64_t claim_id, int64_t *batch_id, 
     return rc;
 }
 
+ch_code ledger_claim_replaced_by(ledger *l, int64_t claim_id, int64_t *by, ch_error *err)
+{
+    *by = 0;
+    sqlite3_stmt *s;
+    ch_code rc = prepare(l, "SELECT max(id) FROM claims WHERE replaces = ?1", &s, err, "read replacements");
+    if (rc != CH_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, claim_id);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        *by = sqlite3_column_int64(s, 0);
+    else
+        rc = db_err(l, err, "read replacements");
+    sqlite3_finalize(s);
+    return rc;
+}
+
 /* --- batches ---------------------------------------------------------------------- */
 
 #define OPS_BATCH_COLS                                                                                 \

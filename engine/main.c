@@ -21,6 +21,11 @@ const cli_command cli_commands[] = {
     {"intake", cmd_intake, "take encounters from spool/inbound/ into the ledger as claims"},
     {"batch", cmd_batch, "write queued claims into validated 837P/837I files in spool/outbound/"},
     {"claims", cmd_claims, "list claims and where each one stands"},
+    {"rejects", cmd_rejects, "the worklist: rejected and failed claims and batches, with reasons"},
+    {"replay", cmd_replay, "queue rejected or failed claims again after a fix"},
+    {"correct", cmd_correct, "send a replacement (frequency 7) of a claim the payer has"},
+    {"void", cmd_void, "send a void (frequency 8) of a claim the payer has"},
+    {"status", cmd_status, "one screen: claims, batches waiting, last exchanges, money posted"},
     {NULL, NULL, NULL},
 };
 
