@@ -705,6 +705,7 @@ typedef struct st_ctx {
     int open;                  /* a practice/payer row is being written */
     uint64_t total;
     uint64_t waiting[3];       /* ready, sending, failed */
+    uint64_t exchanges;
 } st_ctx;
 
 static void st_close_row(st_ctx *s)
@@ -801,6 +802,7 @@ static int on_exchange(void *vc, const ledger_exchange *x)
 {
     st_ctx *s = vc;
     int sent = !strcmp(x->what, "sent");
+    s->exchanges++;
     if (s->json) {
         json_obj_begin(&s->j);
         json_kv_str(&s->j, "practice", x->practice);
@@ -916,6 +918,8 @@ int cmd_status(int argc, char **argv)
     }
     if (code == CH_OK)
         code = ledger_last_exchanges(a.led, &scope, o.practice, on_exchange, &s, &err);
+    if (!s.json && code == CH_OK && !s.exchanges)
+        printf("  (none)\n");
     int64_t cents = 0;
     int available = 0;
     if (code == CH_OK)
