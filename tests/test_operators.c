@@ -599,9 +599,9 @@ Test(operators, operators_config_is_checked)
     write_conf(&f);
     /* a practice that is not configured */
     char *t = tu_read(f.conf, NULL);
-    char *p = strstr(t, "bob: [lakeside]");
+    char *p = strstr(t, "\n  bob: [lakeside]");
     cr_assert(p);
-    memcpy(p, "bob: [lakeshor]", 15);
+    memcpy(p, "\n  bob: [lakeshor]", 18);
     tu_write(f.conf, t);
     free(t);
     char *out;
