@@ -610,3 +610,28 @@ Test(operators, operators_config_is_checked)
     free(out);
     tu_rmtree(f.dir);
 }
+
+Test(operators, without_an_operators_section_everyone_sees_everything, .timeout = 120)
+{
+    ofix f;
+    ofix_init(&f);
+    /* the same home, the section taken out */
+    char *t = tu_read(f.conf, NULL);
+    char *p = strstr(t, "\noperators:\n");
+    cr_assert(p);
+    p[1] = '\0';
+    tu_write(f.conf, t);
+    free(t);
+    char *out;
+    cr_assert_eq(op_run(&f, &out, "eve", "claims"), 0, "%s", out);
+    cr_expect(strstr(out, "RFM") && strstr(out, "LCH"), "%s", out);
+    free(out);
+    cr_assert_eq(op_run(&f, &out, "eve", "status --practice lakeside --json"), 0, "%s", out);
+    cr_expect(strstr(out, "\"practices\":[\"lakeside\"]"), "%s", out);
+    cr_expect_null(strstr(out, "riverside"), "--practice narrows: %s", out);
+    free(out);
+    cr_assert_eq(op_run(&f, &out, "eve", "rejects --practice nowhere"), 2, "%s", out);
+    cr_expect(strstr(out, "not configured"), "%s", out);
+    free(out);
+    ofix_fini(&f);
+}
