@@ -156,8 +156,20 @@ typedef struct rej_ctx {
     int json;
     json_out j;
     ledger *led;
+    const ledger_scope *scope;
     uint64_t claims, batches;
 } rej_ctx;
+
+typedef struct count_ctx {
+    uint64_t n;
+} count_ctx;
+
+static int on_count(void *vc, const ledger_claim *c)
+{
+    (void)c;
+    ((count_ctx *)vc)->n++;
+    return 0;
+}
 
 static int on_reject(void *vc, const ledger_claim *c)
 {
@@ -201,6 +213,10 @@ static int on_reject(void *vc, const ledger_claim *c)
 static int on_failed_batch(void *vc, const ledger_batch *b)
 {
     rej_ctx *r = vc;
+    /* on the worklist while it holds claims to replay */
+    count_ctx n = {0};
+    if (ledger_batch_problem_claims(r->led, r->scope, b->id, on_count, &n, NULL) != CH_OK || !n.n)
+        return 0;
     r->batches++;
     const char *why = b->error[0] ? b->error : "(no reason recorded)";
     if (r->json) {
@@ -211,14 +227,15 @@ static int on_failed_batch(void *vc, const ledger_batch *b)
         json_kv_str(&r->j, "type", b->claim_type);
         json_kv_str(&r->j, "state", b->state);
         json_kv_uint(&r->j, "claims", b->claim_count);
+        json_kv_uint(&r->j, "to_replay", n.n);
         json_kv_str(&r->j, "file", b->file);
         json_kv_str(&r->j, "updated_at", b->updated_at);
         json_kv_str(&r->j, "reason", why);
         json_obj_end(&r->j);
         return 0;
     }
-    printf("%-8" PRId64 " %-12s %-14s %-4s %-10s %5u  %s\n", b->id, b->practice, b->payer, b->claim_type, b->state,
-           b->claim_count, b->updated_at);
+    printf("%-8" PRId64 " %-12s %-14s %-4s %-10s %5u %7llu  %s\n", b->id, b->practice, b->payer, b->claim_type,
+           b->state, b->claim_count, (unsigned long long)n.n, b->updated_at);
     printf("    reason: %s\n", why);
     return 0;
 }
@@ -226,9 +243,10 @@ static int on_failed_batch(void *vc, const ledger_batch *b)
 static void rejects_help(void)
 {
     printf("usage: clearinghouse rejects [--config FILE] [--operator NAME] [--practice P] [--json]\n\n"
-           "The worklist: rejected and failed claims and failed batches of the practices the\n"
-           "operator may see, each with the reason in words (the ledger's last error or the\n"
-           "event that put it there).  Fix the cause, then `clearinghouse replay`.\n\n"
+           "The worklist: rejected and failed claims and failed batches (set aside by\n"
+           "validation, while they still hold claims to replay) of the practices the operator\n"
+           "may see, each with the reason in words (the ledger's last error or the event that\n"
+           "put it there).  Fix the cause, then `clearinghouse replay`.\n\n"
            "  --config FILE    the configuration (default " CONFIG_DEFAULT_PATH ")\n"
            "  --operator NAME  who is asking (default $" OPERATOR_ENV ", else the Unix user)\n"
            "  --practice P     only this practice (one the operator may see)\n"
@@ -252,6 +270,7 @@ int cmd_rejects(int argc, char **argv)
     memset(&r, 0, sizeof r);
     r.json = o.json;
     r.led = a.led;
+    r.scope = &scope;
     ch_error err;
     ledger_filter f;
     memset(&f, 0, sizeof f);
@@ -278,8 +297,8 @@ int cmd_rejects(int argc, char **argv)
         json_key(&r.j, "batches");
         json_arr_begin(&r.j);
     } else {
-        printf("\n%-8s %-12s %-14s %-4s %-10s %5s  %s\n", "BATCH", "PRACTICE", "PAYER", "TYPE", "STATE", "CLAIMS",
-               "UPDATED");
+        printf("\n%-8s %-12s %-14s %-4s %-10s %5s %7s  %s\n", "BATCH", "PRACTICE", "PAYER", "TYPE", "STATE", "CLAIMS",
+               "REPLAY", "UPDATED");
     }
     if (code == CH_OK)
         code = ledger_batches_scoped(a.led, &scope, o.practice, 1, on_failed_batch, &r, &err);
@@ -744,17 +763,6 @@ static int on_summary(void *vc, const ledger_summary_row *r)
         json_kv_uint(&s->j, ledger_state_name(r->state), r->count);
     else
         printf(" %s %llu", ledger_state_name(r->state), (unsigned long long)r->count);
-    return 0;
-}
-
-typedef struct count_ctx {
-    uint64_t n;
-} count_ctx;
-
-static int on_count(void *vc, const ledger_claim *c)
-{
-    (void)c;
-    ((count_ctx *)vc)->n++;
     return 0;
 }
 

@@ -635,3 +635,40 @@ Test(operators, without_an_operators_section_everyone_sees_everything, .timeout 
     free(out);
     ofix_fini(&f);
 }
+
+Test(operators, rejects_lists_failed_batches_with_reasons_and_replay_takes_them, .timeout = 120)
+{
+    ofix f;
+    ofix_init(&f);
+    ids rv = claims_of(&f, "riverside", "medicare-mac");
+    ledger_claim c = claim(&f, rv.v[0]);
+    ch_error err;
+    /* validation set the file aside: its claims failed, the batch discarded */
+    cr_assert_eq(ledger_batch_move_claims(f.l, c.batch_id, LEDGER_READY, LEDGER_FAILED, 1, "batch",
+                                          "BHT03 duplicates an earlier file", NULL, &err),
+                 CH_OK, "%s", err.msg);
+    cr_assert_eq(ledger_batch_update(f.l, c.batch_id, "discarded", 0, NULL, "SE01 segment count is 40, not 41", &err),
+                 CH_OK);
+    char *out, args[128];
+    cr_assert_eq(op_run(&f, &out, "alice", "rejects"), 0, "%s", out);
+    cr_expect(strstr(out, "reason: BHT03 duplicates an earlier file"), "%s", out);
+    cr_expect(strstr(out, "reason: SE01 segment count is 40, not 41"), "%s", out);
+    cr_expect(strstr(out, "3 claims and 1 batch to look at"), "%s", out);
+    free(out);
+    cr_assert_eq(op_run(&f, &out, "alice", "status"), 0, "%s", out);
+    cr_expect(strstr(out, "3 ready, 0 sending, 1 failed"), "%s", out);
+    free(out);
+    cr_assert_eq(op_run(&f, &out, "bob", "rejects --json"), 0, "%s", out);
+    cr_expect(strstr(out, "{\"operator\":\"bob\",\"claims\":[],\"batches\":[]}"), "%s", out);
+    free(out);
+    snprintf(args, sizeof args, "replay --batch %lld", (long long)c.batch_id);
+    cr_assert_eq(op_run(&f, &out, "alice", args), 0, "%s", out);
+    cr_expect(strstr(out, "3 claims replayed"), "%s", out);
+    free(out);
+    for (int i = 0; i < rv.n; i++)
+        cr_assert_eq(claim(&f, rv.v[i]).state, LEDGER_QUEUED);
+    cr_assert_eq(op_run(&f, &out, "alice", "rejects"), 0, "%s", out);
+    cr_expect(strstr(out, "0 claims and 0 batches to look at"), "%s", out);
+    free(out);
+    ofix_fini(&f);
+}
