@@ -672,3 +672,71 @@ Test(operators, rejects_lists_failed_batches_with_reasons_and_replay_takes_them,
     free(out);
     ofix_fini(&f);
 }
+
+/* --- the ledger enforces it, whoever calls ---------------------------------------------- */
+
+static int on_row(void *c, const ledger_summary_row *r)
+{
+    cr_expect_str_eq(r->practice, "riverside");
+    (*(uint64_t *)c) += r->count;
+    return 0;
+}
+
+static int on_b(void *c, const ledger_batch *b)
+{
+    cr_expect_str_eq(b->practice, "riverside");
+    (*(int *)c)++;
+    return 0;
+}
+
+static int on_x(void *c, const ledger_exchange *x)
+{
+    cr_expect_str_eq(x->practice, "riverside");
+    (*(int *)c)++;
+    return 0;
+}
+
+Test(operators, ledger_queries_carry_the_scope, .timeout = 120)
+{
+    ofix f;
+    ofix_init(&f);
+    ledger_scope s;
+    memset(&s, 0, sizeof s);
+    ch_error err;
+    cr_assert_eq(ledger_scope_add(&s, "riverside", &err), CH_OK);
+    uint64_t counts[LEDGER_STATE__COUNT];
+    ledger_filter fl = {.state = -1, .scope = &s};
+    cr_assert_eq(ledger_claims_count(f.l, &fl, counts, &err), CH_OK);
+    cr_expect_eq(counts[LEDGER_READY], 7);
+    fl.practice = "lakeside";
+    cr_assert_eq(ledger_claims_count(f.l, &fl, counts, &err), CH_OK);
+    cr_expect_eq(counts[LEDGER_READY], 0, "a practice filter cannot widen the scope");
+    uint64_t n = 0;
+    cr_assert_eq(ledger_claims_summary(f.l, &s, NULL, on_row, &n, &err), CH_OK);
+    cr_expect_eq(n, 7);
+    int nb = 0, nx = 0;
+    cr_assert_eq(ledger_batches_scoped(f.l, &s, NULL, 0, on_b, &nb, &err), CH_OK);
+    cr_expect_eq(nb, 4);
+    cr_assert_eq(ledger_last_exchanges(f.l, &s, NULL, on_x, &nx, &err), CH_OK);
+    cr_expect_eq(nx, 4);
+    int64_t lk = claims_of(&f, "lakeside", "demo").v[0];
+    ledger_claim c;
+    cr_expect_eq(ledger_claim_get(f.l, &s, lk, 0, copy_claim, &c, &err), CH_ERR_NOTFOUND);
+    cr_expect_eq(ledger_claim_get(f.l, NULL, lk, 0, copy_claim, &c, &err), CH_OK);
+    ledger_batch b;
+    cr_expect_eq(ledger_batch_get_scoped(f.l, &s, c.batch_id, &b, &err), CH_ERR_NOTFOUND);
+    /* nothing at all */
+    ledger_scope none;
+    memset(&none, 0, sizeof none);
+    fl.practice = NULL;
+    fl.scope = &none;
+    cr_assert_eq(ledger_claims_count(f.l, &fl, counts, &err), CH_OK);
+    for (int i = 0; i < LEDGER_STATE__COUNT; i++)
+        cr_expect_eq(counts[i], 0);
+    int64_t cents = -1;
+    int avail = 1;
+    cr_assert_eq(ledger_money_posted_today(f.l, &s, NULL, &cents, &avail, &err), CH_OK);
+    cr_expect_eq(avail, 0, "no payments table: not available");
+    cr_expect_eq(cents, 0);
+    ofix_fini(&f);
+}
