@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "json_out.h"
+#include "operator.h"
 #include "x12_writer.h"
 
 typedef struct out_ctx {
@@ -54,7 +55,7 @@ static void on_failed(void *vc, const batch_claim_failure *f)
 
 static void help(void)
 {
-    printf("usage: clearinghouse batch [--config FILE] [--practice P] [--payer X] [--json]\n\n"
+    printf("usage: clearinghouse batch [--config FILE] [--operator NAME] [--practice P] [--payer X] [--json]\n\n"
            "Groups queued claims by practice, payer and claim type into 837P and 837I files\n"
            "(005010X222A1, 005010X223A2) within the payer's limits, with new control numbers,\n"
            "and writes them to SPOOL/outbound/<payer>/ under a temporary name; each file is\n"
@@ -62,7 +63,9 @@ static void help(void)
            "that fails the payer's edits or the file check goes to state failed with the\n"
            "reason (see `clearinghouse claims --state failed`) and does not hold up the others.\n\n"
            "  --config FILE  the configuration (default " CONFIG_DEFAULT_PATH ")\n"
-           "  --practice P   only this practice\n"
+           "  --operator NAME who is running it (default $" OPERATOR_ENV ", else the Unix user):\n"
+           "                 only the practices the operator may see are batched\n"
+           "  --practice P   only this practice (one the operator may see)\n"
            "  --payer X      only this payer\n"
            "  --json         the files written and the totals as one JSON object\n"
            "  --help         this text\n\n"
@@ -73,22 +76,26 @@ static void help(void)
 int cmd_batch(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"operator", required_argument, NULL, 'o'},
                                          {"practice", required_argument, NULL, 'p'},
                                          {"payer", required_argument, NULL, 'y'},
                                          {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *config_path = NULL;
+    const char *config_path = NULL, *operator_name = NULL;
     batch_opts bo;
     memset(&bo, 0, sizeof bo);
     out_ctx c;
     memset(&c, 0, sizeof c);
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "c:p:y:jh", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:o:p:y:jh", opts, NULL)) != -1) {
         switch (ch) {
         case 'c':
             config_path = optarg;
+            break;
+        case 'o':
+            operator_name = optarg;
             break;
         case 'p':
             bo.practice = optarg;
@@ -112,6 +119,12 @@ int cmd_batch(int argc, char **argv)
     int rc = app_open(&a, "batch", config_path);
     if (rc != EXIT_OK)
         return rc;
+    ledger_scope scope;
+    operator_scope(a.cfg, "batch", operator_name, &scope);
+    if (bo.practice && !ledger_scope_allows(&scope, bo.practice)) {
+        app_close(&a);
+        return operator_practice_check(a.cfg, "batch", &scope, bo.practice);
+    }
     if (bo.practice && !config_practice_find(a.cfg, bo.practice)) {
         app_close(&a);
         return cli_usage_error("batch", "practice '%s' is not configured", bo.practice);
@@ -127,7 +140,28 @@ int cmd_batch(int argc, char **argv)
     }
     batch_report rep;
     ch_error err;
-    ch_code code = batch_run(a.cfg, a.led, &bo, &rep, &err);
+    ch_code code = CH_OK;
+    if (scope.all || bo.practice) {
+        code = batch_run(a.cfg, a.led, &bo, &rep, &err);
+    } else {
+        /* the operator's practices, one after the other */
+        memset(&rep, 0, sizeof rep);
+        for (size_t i = 0; i < a.cfg->npractices && code == CH_OK; i++) {
+            if (!ledger_scope_allows(&scope, a.cfg->practices[i].id))
+                continue;
+            batch_report one;
+            bo.practice = a.cfg->practices[i].id;
+            code = batch_run(a.cfg, a.led, &bo, &one, &err);
+            rep.files += one.files;
+            rep.transactions += one.transactions;
+            rep.claims += one.claims;
+            rep.claims_failed += one.claims_failed;
+            rep.bytes += one.bytes;
+            rep.discarded += one.discarded;
+            rep.recovered += one.recovered;
+            rep.total_cents += one.total_cents;
+        }
+    }
     char total[32];
     if (c.json) {
         json_arr_end(&c.j);

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "json_out.h"
+#include "operator.h"
 #include "x12_writer.h"
 
 typedef struct out_ctx {
@@ -98,12 +99,16 @@ static int on_claim(void *vc, const ledger_claim *cl)
 
 static void help(void)
 {
-    printf("usage: clearinghouse claims [--config FILE] [--practice P] [--payer X] [--state S]\n"
-           "                            [--type 837P|837I] [--pcn PCN] [--events] [--limit N] [--json]\n\n"
+    printf("usage: clearinghouse claims [--config FILE] [--operator NAME] [--practice P] [--payer X]\n"
+           "                            [--state S] [--type 837P|837I] [--pcn PCN] [--events] [--limit N]\n"
+           "                            [--json]\n\n"
            "Lists claims in the ledger and where each one stands, oldest first, then the number\n"
-           "of claims in each state.  A failed claim shows why it is on the practice's worklist.\n\n"
+           "of claims in each state.  A failed claim shows why it is on the practice's worklist.\n"
+           "Only the practices the operator may see are read (see `operators:` in the\n"
+           "configuration).\n\n"
            "  --config FILE  the configuration (default " CONFIG_DEFAULT_PATH ")\n"
-           "  --practice P   only this practice\n"
+           "  --operator NAME who is asking (default $" OPERATOR_ENV ", else the Unix user)\n"
+           "  --practice P   only this practice (one the operator may see)\n"
            "  --payer X      only this payer (profile name)\n"
            "  --state S      only this state: queued, batched, ready, sending, sent, acknowledged,\n"
            "                 accepted, rejected, paid, partial, denied, failed, void\n"
@@ -113,12 +118,13 @@ static void help(void)
            "  --limit N      at most N claims\n"
            "  --json         {\"claims\": [...], \"counts\": {state: n}} instead of a table\n"
            "  --help         this text\n\n"
-           "Exit status: 0 ok, 2 usage, configuration or ledger error.\n");
+           "Exit status: 0 ok, 2 usage, not permitted, configuration or ledger error.\n");
 }
 
 int cmd_claims(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"operator", required_argument, NULL, 'o'},
                                          {"practice", required_argument, NULL, 'p'},
                                          {"payer", required_argument, NULL, 'y'},
                                          {"state", required_argument, NULL, 's'},
@@ -129,7 +135,7 @@ int cmd_claims(int argc, char **argv)
                                          {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *config_path = NULL;
+    const char *config_path = NULL, *operator_name = NULL;
     ledger_filter f;
     memset(&f, 0, sizeof f);
     f.state = -1;
@@ -137,10 +143,13 @@ int cmd_claims(int argc, char **argv)
     memset(&c, 0, sizeof c);
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "c:p:y:s:t:n:el:jh", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:o:p:y:s:t:n:el:jh", opts, NULL)) != -1) {
         switch (ch) {
         case 'c':
             config_path = optarg;
+            break;
+        case 'o':
+            operator_name = optarg;
             break;
         case 'p':
             f.practice = optarg;
@@ -190,6 +199,13 @@ int cmd_claims(int argc, char **argv)
     int rc = app_open(&a, "claims", config_path);
     if (rc != EXIT_OK)
         return rc;
+    ledger_scope scope;
+    operator_scope(a.cfg, "claims", operator_name, &scope);
+    if ((rc = operator_practice_check(a.cfg, "claims", &scope, f.practice)) != 0) {
+        app_close(&a);
+        return rc;
+    }
+    f.scope = &scope; /* the ledger reads only the operator's practices */
     c.led = a.led;
     ch_error err;
     if (c.json) {

@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "intake.h"
 #include "json_out.h"
+#include "operator.h"
 
 typedef struct out_ctx {
     int json, quiet;
@@ -43,7 +44,8 @@ static void on_file(void *vc, const intake_file_result *r)
 
 static void help(void)
 {
-    printf("usage: clearinghouse intake [--config FILE] [--practice P] [--jobs N] [--json] [--quiet]\n\n"
+    printf("usage: clearinghouse intake [--config FILE] [--operator NAME] [--practice P] [--jobs N]\n"
+           "                            [--json] [--quiet]\n\n"
            "Reads every encounter waiting in SPOOL/inbound/<practice>/ (YAML or JSON, one encounter\n"
            "or a list per file; names ending in .yaml, .yml or .json that do not start with '.').\n"
            "Good encounters become claims in the ledger (state queued) and their file moves to\n"
@@ -52,7 +54,9 @@ static void help(void)
            "The same encounter dropped twice makes one claim.  Write files under another name and\n"
            "rename them into place: a file being written must not carry an encounter's name.\n\n"
            "  --config FILE  the configuration (default " CONFIG_DEFAULT_PATH ")\n"
-           "  --practice P   only this practice\n"
+           "  --operator NAME who is running it (default $" OPERATOR_ENV ", else the Unix user):\n"
+           "                 only the practices the operator may see are taken in\n"
+           "  --practice P   only this practice (one the operator may see)\n"
            "  --jobs N       reader threads (default: one per CPU, at most 8)\n"
            "  --json         the summary as one JSON object\n"
            "  --quiet        print only the summary\n"
@@ -64,23 +68,27 @@ static void help(void)
 int cmd_intake(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"operator", required_argument, NULL, 'o'},
                                          {"practice", required_argument, NULL, 'p'},
                                          {"jobs", required_argument, NULL, 'n'},
                                          {"json", no_argument, NULL, 'j'},
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *config_path = NULL;
+    const char *config_path = NULL, *operator_name = NULL;
     intake_opts io;
     memset(&io, 0, sizeof io);
     out_ctx c;
     memset(&c, 0, sizeof c);
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "c:p:n:jqh", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:o:p:n:jqh", opts, NULL)) != -1) {
         switch (ch) {
         case 'c':
             config_path = optarg;
+            break;
+        case 'o':
+            operator_name = optarg;
             break;
         case 'p':
             io.practice = optarg;
@@ -120,9 +128,38 @@ int cmd_intake(int argc, char **argv)
         json_key(&c.j, "failed_files");
         json_arr_begin(&c.j);
     }
+    ledger_scope scope;
+    operator_scope(a.cfg, "intake", operator_name, &scope);
+    if ((rc = operator_practice_check(a.cfg, "intake", &scope, io.practice)) != 0) {
+        app_close(&a);
+        return rc;
+    }
     intake_report rep;
     ch_error err;
-    ch_code code = intake_run(a.cfg, a.led, &io, &rep, &err);
+    ch_code code = CH_OK;
+    if (scope.all || io.practice) {
+        code = intake_run(a.cfg, a.led, &io, &rep, &err);
+    } else {
+        /* the operator's practices, one after the other */
+        memset(&rep, 0, sizeof rep);
+        for (size_t i = 0; i < a.cfg->npractices && code == CH_OK; i++) {
+            if (!ledger_scope_allows(&scope, a.cfg->practices[i].id))
+                continue;
+            intake_report one;
+            io.practice = a.cfg->practices[i].id;
+            code = intake_run(a.cfg, a.led, &io, &one, &err);
+            rep.files += one.files;
+            rep.files_taken += one.files_taken;
+            rep.files_failed += one.files_failed;
+            rep.encounters += one.encounters;
+            rep.claims_new += one.claims_new;
+            rep.claims_revised += one.claims_revised;
+            rep.claims_replacement += one.claims_replacement;
+            rep.duplicates += one.duplicates;
+            rep.refused += one.refused;
+            rep.invalid += one.invalid;
+        }
+    }
     if (c.json) {
         json_arr_end(&c.j);
         json_kv_uint(&c.j, "files", rep.files);

@@ -11,5 +11,10 @@ int cmd_claims(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
+int cmd_rejects(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_correct(int argc, char **argv);
+int cmd_void(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif

@@ -215,9 +215,52 @@ static ch_code load_profiles(config *c, ch_error *err)
     return CH_OK;
 }
 
+/* operators: {name: [practice, ...] | all} */
+static ch_code load_operators(config *c, const ydoc_node *ops, const char *file, ch_error *err)
+{
+    if (!ops)
+        return CH_OK;
+    c->operators_configured = 1;
+    if (ydoc_is_null(ops))
+        return CH_OK; /* `operators:` with nobody in it: nobody sees anything */
+    if (ops->kind != YDOC_MAP)
+        return ydoc_error(err, ops, file, "", "operators",
+                          "expected a mapping from operator name to a list of practices (or all)");
+    c->operators = calloc(ops->n ? ops->n : 1, sizeof *c->operators);
+    if (!c->operators)
+        return ch_error_set(err, CH_ERR_NOMEM, "%s: out of memory", file);
+    for (size_t i = 0; i < ops->n; i++) {
+        const ydoc_node *k = ops->items[2 * i], *v = ops->items[2 * i + 1];
+        config_operator *o = &c->operators[c->noperators++];
+        if (!k->len || k->len >= sizeof o->name)
+            return ydoc_error(err, k, file, "operators", NULL, "an operator name is 1 to %zu characters",
+                              sizeof o->name - 1);
+        snprintf(o->name, sizeof o->name, "%s", k->str);
+        char p[96];
+        snprintf(p, sizeof p, "operators.%s", o->name);
+        if (v && v->kind == YDOC_SCALAR && !strcmp(v->str, "all")) {
+            o->all = 1;
+            continue;
+        }
+        if (!v || v->kind != YDOC_SEQ)
+            return ydoc_error(err, v ? v : k, file, p, NULL, "expected a list of practice ids, or all");
+        o->practices = calloc(v->n ? v->n : 1, sizeof *o->practices);
+        if (!o->practices)
+            return ch_error_set(err, CH_ERR_NOMEM, "%s: out of memory", file);
+        for (size_t j = 0; j < v->n; j++) {
+            const ydoc_node *it = v->items[j];
+            if (it->kind != YDOC_SCALAR || !config_practice_find(c, it->str))
+                return ydoc_error(err, it, file, p, NULL, "'%s' is not a configured practice",
+                                  it->kind == YDOC_SCALAR ? it->str : ydoc_kind_name(it));
+            snprintf(o->practices[o->npractices++], sizeof o->practices[0], "%s", it->str);
+        }
+    }
+    return CH_OK;
+}
+
 static ch_code load(config *c, const ydoc_node *root, const char *file, ch_error *err)
 {
-    static const char *const top[] = {"spool", "ledger", "payer_profiles", "logging", "practices", NULL};
+    static const char *const top[] = {"spool", "ledger", "payer_profiles", "logging", "practices", "operators", NULL};
     static const char *const led[] = {"backend", "path", "dsn_env", NULL};
     static const char *const logk[] = {"level", "file", NULL};
     ch_code rc;
@@ -289,6 +332,8 @@ static ch_code load(config *c, const ydoc_node *root, const char *file, ch_error
                                   c->practices[k].id);
         }
     }
+    if ((rc = load_operators(c, ydoc_get(root, "operators"), file, err)) != CH_OK)
+        return rc;
     return load_profiles(c, err);
 }
 
@@ -321,6 +366,9 @@ void config_free(config *c)
 {
     if (!c)
         return;
+    for (size_t i = 0; i < c->noperators; i++)
+        free(c->operators[i].practices);
+    free(c->operators);
     for (size_t i = 0; i < c->npractices; i++)
         free(c->practices[i].payers);
     free(c->practices);
@@ -351,5 +399,13 @@ const payer_profile *config_profile(const config *c, const char *name)
     for (size_t i = 0; i < c->nprofiles; i++)
         if (!strcmp(c->profiles[i]->name, name))
             return c->profiles[i];
+    return NULL;
+}
+
+const config_operator *config_operator_find(const config *c, const char *name)
+{
+    for (size_t i = 0; name && i < c->noperators; i++)
+        if (!strcmp(c->operators[i].name, name))
+            return &c->operators[i];
     return NULL;
 }

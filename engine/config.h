@@ -8,6 +8,11 @@
  *   practices       per practice: billing provider (NPI, tax id, taxonomy,
  *                   address), claim number prefix, and per payer the
  *                   submitter id and EDI contact
+ *   operators       who may see and change which practices' claims: a
+ *                   mapping from operator name to a list of practice ids,
+ *                   or `all`.  When the section is there, an operator not
+ *                   in it sees nothing; without it every operator sees
+ *                   every practice.
  *
  * Relative paths are taken from the current directory.  Secrets are never
  * written in this file: a setting named like a secret (password, secret,
@@ -52,6 +57,13 @@ typedef struct config_practice {
     size_t npayers;
 } config_practice;
 
+typedef struct config_operator {
+    char name[64];
+    int all;                  /* `all`: every practice */
+    char (*practices)[32];    /* else these practice ids */
+    size_t npractices;
+} config_operator;
+
 typedef enum config_log_level { CONFIG_LOG_ERROR = 0, CONFIG_LOG_WARNING, CONFIG_LOG_INFO, CONFIG_LOG_DEBUG } config_log_level;
 
 typedef struct config {
@@ -67,6 +79,9 @@ typedef struct config {
     size_t npractices;
     payer_profile **profiles;     /* every profile a practice refers to */
     size_t nprofiles;
+    int operators_configured;     /* an `operators:` section is there (it may be empty) */
+    config_operator *operators;
+    size_t noperators;
 } config;
 
 /*
@@ -83,6 +98,9 @@ const config_practice *config_practice_find(const config *c, const char *id);
 
 /* The practice's enrollment with payer (a profile name), or NULL. */
 const config_payer_link *config_practice_payer(const config_practice *p, const char *payer);
+
+/* The operator with this name, or NULL (also when none are configured). */
+const config_operator *config_operator_find(const config *c, const char *name);
 
 /* A loaded payer profile by name, or NULL. */
 const payer_profile *config_profile(const config *c, const char *name);

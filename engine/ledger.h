@@ -147,8 +147,13 @@ typedef struct ledger_claim {
     size_t doc_len;
 } ledger_claim;
 
+struct ledger_scope;
+
 typedef struct ledger_filter {
     const char *practice, *payer, *claim_type; /* NULL: any */
+    /* the practices the caller may see (see ledger_scope below), enforced in
+     * the query; NULL: every practice (the engine's own work, not an operator) */
+    const struct ledger_scope *scope;
     int state;                 /* a ledger_state, or -1 for any */
     int64_t batch_id;          /* 0: any */
     int64_t after_id;          /* only ids above this (paging) */
@@ -329,5 +334,102 @@ ch_code ledger_received_each(ledger *l, const char *payer, const char *state, le
 
 /* Set a received file's state (new, reconciled, failed) and note. */
 ch_code ledger_received_set_state(ledger *l, int64_t id, const char *state, const char *note, ch_error *err);
+
+/* --- operators (ledger_ops.c) ------------------------------------------------
+ *
+ * What an operator may see and change is enforced here, in the queries, not
+ * by the commands that print the results: every function below that reads or
+ * changes claims or batches takes a scope and never returns, counts or moves
+ * a row of a practice outside it.  A claim or batch outside the scope reads
+ * as CH_ERR_NOTFOUND, the same as one that does not exist, so an id does not
+ * tell whether another practice has it.
+ */
+
+#define LEDGER_SCOPE_MAX 64
+
+typedef struct ledger_scope {
+    int all;                                  /* every practice */
+    unsigned n;                               /* else only these (0: nothing at all) */
+    char practices[LEDGER_SCOPE_MAX][32];
+    char operator_name[64];                   /* for events: "operator NAME" */
+} ledger_scope;
+
+/* 1 when the scope lets its operator see practice (NULL scope: always). */
+int ledger_scope_allows(const ledger_scope *s, const char *practice);
+/* Add a practice to a scope; CH_ERR_LIMIT past LEDGER_SCOPE_MAX. */
+ch_code ledger_scope_add(ledger_scope *s, const char *practice, ch_error *err);
+/* The scope's practices as a JSON array of strings, for a query (ledger
+ * backends); "[]" when it allows nothing. */
+void ledger_scope_json(const ledger_scope *s, char *buf, size_t size);
+
+/* One claim by id inside scope, with its document when with_doc; fn is
+ * called once.  CH_ERR_NOTFOUND when there is none in scope. */
+ch_code ledger_claim_get(ledger *l, const ledger_scope *scope, int64_t claim_id, int with_doc, ledger_claim_fn fn,
+                         void *ctx, ch_error *err);
+
+/* The payer's claim number (REF*1K of an accepting 277CA; sent back as
+ * REF*F8 on a replacement or void).  buf is "" when there is none yet. */
+ch_code ledger_claim_payer_number(ledger *l, int64_t claim_id, char *buf, size_t size, ch_error *err);
+/* Record it (reconciliation does, on an accepting 277CA), with an event. */
+ch_code ledger_claim_set_payer_number(ledger *l, int64_t claim_id, const char *number, const char *actor,
+                                      ch_error *err);
+
+/* Append an event to a claim without changing its state (a note in its
+ * history, such as "replaced by claim N"). */
+ch_code ledger_claim_note(ledger *l, int64_t claim_id, const char *actor, const char *why, ch_error *err);
+
+/* The batch a claim was last in (its batch, or the last batch its events
+ * name); 0 when it was never batched. */
+ch_code ledger_claim_last_batch(ledger *l, int64_t claim_id, int64_t *batch_id, ch_error *err);
+
+/* The newest claim that replaces claim_id (frequency 7 or 8); 0 when none. */
+ch_code ledger_claim_replaced_by(ledger *l, int64_t claim_id, int64_t *by, ch_error *err);
+
+/* Batches inside scope (and of practice, when not NULL), oldest first.
+ * problem_only: only batches that failed (discarded, or carrying an error and
+ * not sent). */
+ch_code ledger_batches_scoped(ledger *l, const ledger_scope *scope, const char *practice, int problem_only,
+                              ledger_batch_fn fn, void *ctx, ch_error *err);
+
+/* One batch by id inside scope: CH_ERR_NOTFOUND otherwise. */
+ch_code ledger_batch_get_scoped(ledger *l, const ledger_scope *scope, int64_t id, ledger_batch *b, ch_error *err);
+
+/* The rejected and failed claims that were in a batch (their batch, or
+ * named by their events), inside scope, in id order. */
+ch_code ledger_batch_problem_claims(ledger *l, const ledger_scope *scope, int64_t batch_id, ledger_claim_fn fn,
+                                    void *ctx, ch_error *err);
+
+typedef struct ledger_summary_row {
+    char practice[32], payer[32];
+    ledger_state state;
+    uint64_t count;
+    int64_t total_cents;
+} ledger_summary_row;
+
+typedef int (*ledger_summary_fn)(void *ctx, const ledger_summary_row *r);
+
+/* Claims per practice, payer and state inside scope (and practice). */
+ch_code ledger_claims_summary(ledger *l, const ledger_scope *scope, const char *practice, ledger_summary_fn fn,
+                              void *ctx, ch_error *err);
+
+typedef struct ledger_exchange {
+    char practice[32], payer[32];
+    char at[32];               /* when */
+    char what[16];             /* "sent" (a sent batch) or the latest batch's state */
+    int64_t batch_id;
+} ledger_exchange;
+
+typedef int (*ledger_exchange_fn)(void *ctx, const ledger_exchange *x);
+
+/* The last exchange with each payer, per practice inside scope: the latest
+ * sent batch (its updated_at), or when none was sent yet the latest batch. */
+ch_code ledger_last_exchanges(ledger *l, const ledger_scope *scope, const char *practice, ledger_exchange_fn fn,
+                              void *ctx, ch_error *err);
+
+/* Money posted today (UTC) from remittances inside scope.  *available is 0
+ * when this ledger holds no posted payments table (reconciliation has not
+ * been installed): *cents is then 0 and means nothing. */
+ch_code ledger_money_posted_today(ledger *l, const ledger_scope *scope, const char *practice, int64_t *cents,
+                                  int *available, ch_error *err);
 
 #endif

@@ -13,9 +13,11 @@
 /* Open the SQLite ledger at path (WAL, synchronous FULL, foreign keys). */
 ch_code ledger_sqlite_open(ledger **out, const char *path, ch_error *err);
 
-/* For the other files of the SQLite backend (ledger_exchange.c): the
- * connection and the database path (for messages). */
+/* The SQLite handle, the database path and whether a transaction is open:
+ * for the ledger's own files (ledger_ops.c) only. */
+struct sqlite3;
 struct sqlite3 *ledger_sqlite_db(ledger *l);
 const char *ledger_sqlite_path(const ledger *l);
+int ledger_sqlite_in_txn(const ledger *l);
 
 #endif

@@ -24,6 +24,11 @@ const cli_command cli_commands[] = {
     {"claims", cmd_claims, "list claims and where each one stands"},
     {"send", cmd_send, "send ready batches to payers (sftp, https or a directory)"},
     {"collect", cmd_collect, "collect responses from payers into spool/inbox/"},
+    {"rejects", cmd_rejects, "the worklist: rejected and failed claims and batches, with reasons"},
+    {"replay", cmd_replay, "queue rejected or failed claims again after a fix"},
+    {"correct", cmd_correct, "send a replacement (frequency 7) of a claim the payer has"},
+    {"void", cmd_void, "send a void (frequency 8) of a claim the payer has"},
+    {"status", cmd_status, "one screen: claims, batches waiting, last exchanges, money posted"},
     {NULL, NULL, NULL},
 };
 
