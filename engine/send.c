@@ -208,6 +208,11 @@ static ch_code send_one(run *r, item *it, ch_error *err)
         rc = ledger_batch_start_send(r->led, it->b.id, it->x.remote_name, ACTOR, &e);
         if (rc == CH_ERR_INVALID)
             return CH_OK; /* someone else moved it meanwhile */
+        if (rc == CH_ERR_EXISTS) { /* another batch of the payer has that name */
+            it->x.remote_name[0] = '\0';
+            report(r, it, SEND_SKIPPED, 0, 0, e.msg);
+            return CH_OK;
+        }
         if (rc != CH_OK) {
             *err = e;
             return rc;
@@ -277,7 +282,8 @@ static ch_code send_one(run *r, item *it, ch_error *err)
                 LOG_INT("attempt", attempts), LOG_INT("retry_in_ms", delay), LOG_STR("why", e.msg));
             it->x.next_attempt_ms = next;
             snprintf(it->b.error, sizeof it->b.error, "%s", why);
-            if (delay > r->wait_left_ms) {
+            /* no budget at all: one attempt per batch in this run */
+            if (delay > r->wait_left_ms || r->wait_left_ms <= 0) {
                 report(r, it, SEND_RETRY, attempts, next, why);
                 return CH_OK;
             }
@@ -323,7 +329,6 @@ static ch_code send_payer(run *r, const char *payer, items *it, ch_error *err)
     else if (send_local_dirs(r->cfg, r->tc, &e) == CH_OK)
         transport_open(r->tc, &r->t, &e);
     if (!r->t) {
-        r->tc = p ? p->transport : NULL;
         for (size_t i = 0; i < it->n; i++)
             report(r, &it->v[i], SEND_SKIPPED, it->v[i].x.attempts, 0, e.msg);
         return CH_OK;

@@ -65,7 +65,8 @@ typedef struct send_batch_result {
 
 typedef struct send_opts {
     const char *payer;         /* NULL: every payer */
-    long max_wait_ms;          /* in-process waiting for retries per run; < 0: 60000 */
+    long max_wait_ms;          /* in-process waiting for retries per run; < 0: 60000;
+                                  0: one attempt per batch, retries left to later runs */
     void (*on_batch)(void *ctx, const send_batch_result *r);
     void *ctx;
 } send_opts;
