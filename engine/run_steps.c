@@ -5,8 +5,13 @@
 #include <time.h>
 
 #include "batch.h"
+#include "collect.h"
+#include "demo_payer.h"
 #include "intake.h"
 #include "ledger.h"
+#include "log.h"
+#include "send.h"
+#include "transport.h"
 
 void run_ctx_init(run_ctx *c, app *a, const char *config_path)
 {
@@ -47,6 +52,49 @@ static ch_code step_batch(void *vctx, const char *payer, unsigned *done, ch_erro
     return rc;
 }
 
+/* A demonstration payer (a profile with `simulator:` and a `dir:`
+ * transport) answers what it was sent, in the same process. */
+static void answer_demo(run_ctx *c, const char *payer)
+{
+    const payer_profile *p = config_profile(c->a->cfg, payer);
+    if (!p || !p->has_sim || !p->transport || p->transport->kind != TRANSPORT_DIR)
+        return;
+    unsigned n = 0;
+    ch_error e;
+    ch_error_clear(&e);
+    if (demo_payer_answer(p->transport->dir.upload_dir, p->transport->dir.response_dir, &p->sim,
+                          &c->demo_control, &n, &e) != CH_OK)
+        LOG(LOG_ERROR, "demo_payer.failed", LOG_STR("payer", payer), LOG_STR("reason", e.msg));
+}
+
+static ch_code step_send(void *vctx, const char *payer, unsigned *done, ch_error *err)
+{
+    run_ctx *c = vctx;
+    send_opts o;
+    memset(&o, 0, sizeof o);
+    o.payer = payer;
+    o.max_wait_ms = 0; /* the daemon comes back: no waiting in the loop */
+    send_report rep;
+    memset(&rep, 0, sizeof rep);
+    ch_code rc = send_run(c->a->cfg, c->a->led, &o, &rep, err);
+    *done = (unsigned)(rep.sent + rep.found);
+    answer_demo(c, payer);
+    return rc;
+}
+
+static ch_code step_collect(void *vctx, const char *payer, unsigned *done, ch_error *err)
+{
+    run_ctx *c = vctx;
+    collect_opts o;
+    memset(&o, 0, sizeof o);
+    o.payer = payer;
+    collect_report rep;
+    memset(&rep, 0, sizeof rep);
+    ch_code rc = collect_run(c->a->cfg, c->a->led, &o, &rep, err);
+    *done = (unsigned)rep.files;
+    return rc;
+}
+
 static uint64_t queued(void *vctx, const char *payer)
 {
     run_ctx *c = vctx;
@@ -66,5 +114,7 @@ void run_ops(run_ctx *c, daemon_ops *ops)
     ops->ctx = c;
     ops->intake = step_intake;
     ops->batch = step_batch;
+    ops->send = step_send;
+    ops->collect = step_collect;
     ops->queued = queued;
 }
