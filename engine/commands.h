@@ -8,5 +8,6 @@ int cmd_validate(int argc, char **argv);
 int cmd_intake(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_claims(int argc, char **argv);
+int cmd_reconcile(int argc, char **argv);
 
 #endif

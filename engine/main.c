@@ -21,6 +21,7 @@ const cli_command cli_commands[] = {
     {"intake", cmd_intake, "take encounters from spool/inbound/ into the ledger as claims"},
     {"batch", cmd_batch, "write queued claims into validated 837P/837I files in spool/outbound/"},
     {"claims", cmd_claims, "list claims and where each one stands"},
+    {"reconcile", cmd_reconcile, "post 999, 277CA and 835 files from payers to the ledger"},
     {NULL, NULL, NULL},
 };
 

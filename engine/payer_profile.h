@@ -23,6 +23,7 @@
 
 #include "ch_error.h"
 #include "encounter.h"
+#include "match_rules.h"
 #include "x12_reader.h"
 
 typedef enum payer_rule_kind {
@@ -64,6 +65,8 @@ typedef struct payer_profile {
     x12_delims delims;
     payer_rule *rules;
     size_t nrules;
+    match_rules remit;          /* `remittance:`: how its 277CA / 835 echo our PCNs
+                                   (docs/reconciliation.md); the defaults when absent */
 } payer_profile;
 
 /*
