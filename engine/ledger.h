@@ -262,7 +262,7 @@ ch_code ledger_batch_get(ledger *l, int64_t id, ledger_batch *b, ch_error *err);
 /* A claim as responses see it. */
 typedef struct ledger_claim_brief {
     int64_t id;
-    char pcn[21];
+    char pcn[39];              /* ours are at most 20; room for what a payer may echo */
     char practice[32], payer[32];
     ledger_state state;
     int64_t total_cents;
@@ -385,7 +385,7 @@ ch_code ledger_plb_add(ledger *l, int64_t remittance_id, const char *provider_id
  * adjustments ("CO:45:1234" each, claim and lines, blank separated). */
 typedef struct ledger_posting {
     ledger_claim_payment pay;
-    char practice[32], pcn[21];
+    char practice[32], pcn[39];
     ledger_state state;        /* the claim's state now */
     char trace_key[64];
     const char *adjustments;   /* valid during the call */

@@ -617,6 +617,23 @@ static int64_t co_total(const remit_claim *c)
     return t;
 }
 
+static int64_t oa23(const remit_adj *a, unsigned n)
+{
+    int64_t t = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (!strcmp(a[i].group, "OA") && !strcmp(a[i].reason, "23"))
+            t += a[i].amount;
+    return t;
+}
+
+static int64_t prior_payer_total(const remit_claim *c)
+{
+    int64_t t = oa23(c->adj, c->nadj);
+    for (unsigned i = 0; i < c->nlines; i++)
+        t += oa23(c->lines[i].adj, c->lines[i].nadj);
+    return t;
+}
+
 static ch_code post_adjustments(file_ctx *f, int64_t cp, int64_t lp, const remit_adj *a, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
@@ -730,8 +747,9 @@ static void on_claim(void *ctx, const remit_payment *p, const remit_claim *c)
     }
     remit_outcome o = remit_claim_outcome(c);
     int64_t pr = c->has_patient_resp ? c->patient_resp : c->pr_total;
-    /* paid less than billed minus contractual and patient amounts: partial */
-    if (o == REMIT_PAID && c->paid < c->charge - co_total(c) - c->pr_total)
+    /* paid less than billed minus contractual, patient and prior payer
+     * (OA-23, on a secondary claim) amounts: partial */
+    if (o == REMIT_PAID && c->paid < c->charge - co_total(c) - c->pr_total - prior_payer_total(c))
         o = REMIT_PARTIAL;
     ledger_claim_payment cp;
     memset(&cp, 0, sizeof cp);
