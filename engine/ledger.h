@@ -301,6 +301,16 @@ ch_code ledger_claim_brief_get(ledger *l, int64_t id, ledger_claim_brief *out, c
 /* The packed encounter the claim holds (malloc'd: free()). */
 ch_code ledger_claim_doc(ledger *l, int64_t id, void **doc, size_t *len, ch_error *err);
 
+/*
+ * A response's verdict on a claim read as c (its state then): move it to
+ * `to` (one event, why) when it is still in c->state and the move is
+ * allowed, and store the payer's claim number when given (NULL or "":
+ * keep).  One statement for both.  *moved (may be NULL): 1 when it moved.
+ * CH_ERR_INVALID when the claim left c->state meanwhile.
+ */
+ch_code ledger_claim_respond(ledger *l, const ledger_claim_brief *c, ledger_state to, const char *payer_claim_no,
+                             const char *actor, const char *why, int *moved, ch_error *err);
+
 /* Store the payer's claim number (277CA REF*1K, 835 CLP07). */
 ch_code ledger_claim_set_payer_claim_no(ledger *l, int64_t id, const char *no, ch_error *err);
 

@@ -38,6 +38,7 @@ enum {
     R_WORK_INSERT,
     R_ACK_INSERT,
     R_KEY_INSERT,
+    R_RESPOND,
     R__COUNT
 };
 
@@ -83,6 +84,8 @@ static const char *const rsql[R__COUNT] = {
     [R_ACK_INSERT] = "INSERT INTO acknowledgments(batch_id, file, sha256, gs06, st02, accepted, status, reason, claims, "
                      "received_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) ON CONFLICT(sha256, gs06, st02) DO NOTHING",
     [R_KEY_INSERT] = "INSERT OR IGNORE INTO claim_keys(payer, sig, key, claim_id) VALUES (?1,?2,?3,?4)",
+    [R_RESPOND] = "UPDATE claims SET state = ?2, payer_claim_no = coalesce(?3, payer_claim_no), updated_at = ?4 "
+                  "WHERE id = ?1 AND state = ?5",
 };
 
 struct ledger_remit_stmts {
@@ -349,6 +352,38 @@ ch_code ledger_claim_doc(ledger *l, int64_t id, void **doc, size_t *len, ch_erro
                                : lsq_db_err(l, err, "read claim document");
     sqlite3_reset(s);
     return rc;
+}
+
+ch_code ledger_claim_respond(ledger *l, const ledger_claim_brief *c, ledger_state to, const char *payer_claim_no,
+                             const char *actor, const char *why, int *moved, ch_error *err)
+{
+    if (moved)
+        *moved = 0;
+    int go = to != c->state && ledger_transition_ok(c->state, to);
+    if (!go) {
+        if (payer_claim_no && payer_claim_no[0] && strcmp(payer_claim_no, c->payer_claim_no))
+            return ledger_claim_set_payer_claim_no(l, c->id, payer_claim_no, err);
+        return CH_OK;
+    }
+    char at[32];
+    lsq_now(at);
+    sqlite3_stmt *s = rst(l, R_RESPOND, err);
+    if (!s)
+        return err ? err->code : CH_ERR_DB;
+    sqlite3_bind_int64(s, 1, c->id);
+    sqlite3_bind_text(s, 2, ledger_state_name(to), -1, SQLITE_STATIC);
+    bt(s, 3, payer_claim_no);
+    sqlite3_bind_text(s, 4, at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, ledger_state_name(c->state), -1, SQLITE_STATIC);
+    ch_code rc = done(l, s, "move claim", err);
+    if (rc != CH_OK)
+        return rc;
+    if (sqlite3_changes(lsq_db(l)) != 1)
+        return ch_error_set(err, CH_ERR_INVALID, "ledger: claim %" PRId64 " is no longer %s", c->id,
+                            ledger_state_name(c->state));
+    if (moved)
+        *moved = 1;
+    return lsq_event(l, c->id, at, actor, ledger_state_name(c->state), ledger_state_name(to), why, c->batch_id, err);
 }
 
 ch_code ledger_claim_set_payer_claim_no(ledger *l, int64_t id, const char *no, ch_error *err)

@@ -1229,3 +1229,8 @@ ch_code lsq_move(ledger *l, int64_t id, ledger_state to, const char *actor, cons
 {
     return move(l, id, to, -1, actor, why, err);
 }
+ch_code lsq_event(ledger *l, int64_t claim_id, const char *at, const char *actor, const char *from, const char *to,
+                  const char *why, int64_t batch_id, ch_error *err)
+{
+    return add_event(l, claim_id, at, actor, from, to, why, batch_id, err);
+}

@@ -21,6 +21,10 @@ ch_code lsq_auto_end(ledger *l, int own, ch_code rc, ch_error *err);
 /* Move a claim (checked against ledger_transition_ok, one event), keeping its batch. */
 ch_code lsq_move(ledger *l, int64_t id, ledger_state to, const char *actor, const char *why, ch_error *err);
 
+/* Append an event. */
+ch_code lsq_event(ledger *l, int64_t claim_id, const char *at, const char *actor, const char *from, const char *to,
+                  const char *why, int64_t batch_id, ch_error *err);
+
 /* ledger_remit.c: reset / finalize its statements */
 void ledger_remit_reset(ledger *l);
 void ledger_remit_release(ledger *l);

@@ -328,16 +328,22 @@ static match_status find_claim(file_ctx *f, const match_query *q, match_result *
     return f->fatal != CH_OK ? MATCH_UNMATCHED : m->status;
 }
 
-/* Move a claim when the move is allowed; 1 when it moved. */
-static int move_claim(file_ctx *f, const ledger_claim_brief *c, ledger_state to, const char *why)
+/* Move a claim when the move is allowed (storing the payer's claim number
+ * when given); 1 when it moved. */
+static int move_claim_no(file_ctx *f, const ledger_claim_brief *c, ledger_state to, const char *payer_claim_no,
+                         const char *why)
 {
-    if (c->state == to || !ledger_transition_ok(c->state, to))
-        return 0;
-    ch_code rc = ledger_claim_move(f->r->l, c->id, to, -1, f->r->opts.actor, why, &f->ferr);
+    int moved = 0;
+    ch_code rc = ledger_claim_respond(f->r->l, c, to, payer_claim_no, f->r->opts.actor, why, &moved, &f->ferr);
     if (rc == CH_ERR_INVALID)
         return 0;
     fail_db(f, rc);
-    return rc == CH_OK;
+    return rc == CH_OK && moved;
+}
+
+static int move_claim(file_ctx *f, const ledger_claim_brief *c, ledger_state to, const char *why)
+{
+    return move_claim_no(f, c, to, NULL, why);
 }
 
 /* --- 999 ----------------------------------------------------------------------------- */
@@ -464,6 +470,7 @@ static void on_999_set(void *ctx, const ack_999_group *g, const ack_999_set *s)
         memset(&c, 0, sizeof c);
         c.id = cl.v[i].id;
         c.state = cl.v[i].state;
+        c.batch_id = b[0].id;
         f->res->claims++;
         if (s->accepted) {
             if (c.state == LEDGER_SENT && move_claim(f, &c, LEDGER_ACKNOWLEDGED, reason))
@@ -528,10 +535,11 @@ static void on_277_claim(void *ctx, const status_277_claim *c)
     snprintf(why, sizeof why, "277CA: %s", st->reason[0] ? st->reason : status_277_verdict_name(st->verdict));
     switch (st->verdict) {
     case STATUS_277_ACCEPTED:
-        if (c->payer_claim_no[0])
+        if (cl.state == LEDGER_SENT || cl.state == LEDGER_ACKNOWLEDGED) {
+            if (move_claim_no(f, &cl, LEDGER_ACCEPTED, c->payer_claim_no, why))
+                f->res->accepted++;
+        } else if (c->payer_claim_no[0] && strcmp(c->payer_claim_no, cl.payer_claim_no))
             fail_db(f, ledger_claim_set_payer_claim_no(f->r->l, cl.id, c->payer_claim_no, &f->ferr));
-        if ((cl.state == LEDGER_SENT || cl.state == LEDGER_ACKNOWLEDGED) && move_claim(f, &cl, LEDGER_ACCEPTED, why))
-            f->res->accepted++;
         break;
     case STATUS_277_REJECTED:
         if ((cl.state == LEDGER_SENT || cl.state == LEDGER_ACKNOWLEDGED || cl.state == LEDGER_ACCEPTED) &&
@@ -817,8 +825,6 @@ static void on_claim(void *ctx, const remit_payment *p, const remit_claim *c)
             return;
         }
     }
-    if (c->payer_claim_no[0] && strcmp(c->payer_claim_no, cl.payer_claim_no))
-        fail_db(f, ledger_claim_set_payer_claim_no(f->r->l, cl.id, c->payer_claim_no, &f->ferr));
     f->res->posted++;
     f->res->paid_cents += c->paid;
     ledger_state to = o == REMIT_PAID ? LEDGER_PAID : o == REMIT_PARTIAL ? LEDGER_PARTIAL : LEDGER_DENIED;
@@ -831,7 +837,8 @@ static void on_claim(void *ctx, const remit_payment *p, const remit_claim *c)
     char why[300], a[32], b[32];
     snprintf(why, sizeof why, "835 %s: %s, paid %s of %s (CLP02 %s)", c->payment ? c->payment->trace : "",
              remit_outcome_name(o), money(c->paid, a), money(c->charge, b), c->status);
-    if (cl.state != to && !move_claim(f, &cl, to, why) && f->fatal == CH_OK) {
+    const char *no = c->payer_claim_no[0] && strcmp(c->payer_claim_no, cl.payer_claim_no) ? c->payer_claim_no : NULL;
+    if (!move_claim_no(f, &cl, to, no, why) && cl.state != to && f->fatal == CH_OK) {
         /* a claim paid before stays paid; anything else is for a person to look at */
         if (cl.state != LEDGER_PAID && cl.state != LEDGER_PARTIAL && cl.state != LEDGER_DENIED)
             worklist(f, "state", cl.id, cl.practice, cl.pcn, c->paid,
