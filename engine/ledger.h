@@ -387,6 +387,13 @@ ch_code ledger_line_payment_add(ledger *l, ledger_line_payment *p, ch_error *err
 /* One CAS triplet (line_payment_id 0: at the claim). */
 ch_code ledger_adjustment_add(ledger *l, int64_t claim_payment_id, int64_t line_payment_id, const char *group,
                               const char *reason, int64_t cents, const char *quantity, ch_error *err);
+/* Several at once (one statement per 8). */
+typedef struct ledger_adjustment {
+    const char *group, *reason, *quantity;
+    int64_t cents;
+} ledger_adjustment;
+ch_code ledger_adjustments_add(ledger *l, int64_t claim_payment_id, int64_t line_payment_id,
+                               const ledger_adjustment *a, size_t n, ch_error *err);
 /* One PLB pair. */
 ch_code ledger_plb_add(ledger *l, int64_t remittance_id, const char *provider_id, const char *fiscal_date,
                        const char *reason, const char *reference, int64_t cents, ch_error *err);

@@ -15,7 +15,12 @@
 #include "ledger_sqlite_int.h"
 
 /* states a response may touch: sent and after, but not failed or void */
-#define RESPONSE_STATES "('sent','acknowledged','accepted','rejected','paid','partial','denied')"
+/* (checked in C: a constant IN list makes SQLite build a table on every run) */
+static int response_state(ledger_state s)
+{
+    return s == LEDGER_SENT || s == LEDGER_ACKNOWLEDGED || s == LEDGER_ACCEPTED || s == LEDGER_REJECTED ||
+           s == LEDGER_PAID || s == LEDGER_PARTIAL || s == LEDGER_DENIED;
+}
 #define BRIEF_COLS "c.id, c.pcn, c.practice, c.payer, c.state, c.total_cents, c.service_date, c.batch_id, c.payer_claim_no"
 
 enum {
@@ -43,14 +48,12 @@ enum {
 };
 
 static const char *const rsql[R__COUNT] = {
-    [R_BY_PCN] = "SELECT " BRIEF_COLS " FROM claims c WHERE c.pcn = ?1 AND c.state IN " RESPONSE_STATES
-                 " AND (?2 IS NULL OR c.payer = ?2) AND (?3 IS NULL OR c.practice = ?3)",
+    [R_BY_PCN] = "SELECT " BRIEF_COLS " FROM claims c WHERE c.pcn = ?1 AND (?2 IS NULL OR c.payer = ?2) AND (?3 IS NULL OR c.practice = ?3)",
     [R_BY_KEY] = "SELECT " BRIEF_COLS " FROM claim_keys k JOIN claims c ON c.id = k.claim_id "
-                 "WHERE k.payer = ?2 AND k.sig = ?4 AND k.key = ?1 AND c.pcn != ?1 AND c.state IN " RESPONSE_STATES
-                 " AND (?3 IS NULL OR c.practice = ?3) LIMIT ?5",
+                 "WHERE k.payer = ?2 AND k.sig = ?4 AND k.key = ?1 AND c.pcn != ?1 "
+                 "AND (?3 IS NULL OR c.practice = ?3)",
     [R_BY_CHARGE] = "SELECT " BRIEF_COLS " FROM claims c WHERE c.total_cents = ?1 AND c.service_date BETWEEN ?2 AND ?3"
-                    " AND c.state IN " RESPONSE_STATES " AND (?4 IS NULL OR c.payer = ?4)"
-                    " AND (?5 IS NULL OR c.practice = ?5) LIMIT ?6",
+                    " AND (?4 IS NULL OR c.payer = ?4) AND (?5 IS NULL OR c.practice = ?5)",
     [R_BRIEF] = "SELECT " BRIEF_COLS " FROM claims c WHERE c.id = ?1",
     [R_DOC] = "SELECT v.doc FROM claims c JOIN encounter_versions v ON v.practice = c.practice "
               "AND v.encounter_id = c.encounter_id AND v.version = c.version WHERE c.id = ?1",
@@ -88,17 +91,24 @@ static const char *const rsql[R__COUNT] = {
                   "WHERE id = ?1 AND state = ?5",
 };
 
+#define ADJ_ROWS 8  /* adjustments inserted by one statement */
+
 struct ledger_remit_stmts {
     sqlite3_stmt *st[R__COUNT];
+    sqlite3_stmt *adj[ADJ_ROWS + 1]; /* adj[n]: an INSERT of n rows */
 };
 
 void ledger_remit_reset(ledger *l)
 {
     struct ledger_remit_stmts *r = *lsq_remit(l);
-    if (r)
+    if (r) {
         for (int i = 0; i < R__COUNT; i++)
             if (r->st[i])
                 sqlite3_reset(r->st[i]);
+        for (int i = 0; i <= ADJ_ROWS; i++)
+            if (r->adj[i])
+                sqlite3_reset(r->adj[i]);
+    }
 }
 
 void ledger_remit_release(ledger *l)
@@ -108,6 +118,8 @@ void ledger_remit_release(ledger *l)
         return;
     for (int i = 0; i < R__COUNT; i++)
         sqlite3_finalize((*rp)->st[i]);
+    for (int i = 0; i <= ADJ_ROWS; i++)
+        sqlite3_finalize((*rp)->adj[i]);
     free(*rp);
     *rp = NULL;
 }
@@ -184,9 +196,13 @@ static void read_brief(sqlite3_stmt *s, ledger_claim_brief *b)
 static ch_code collect(ledger *l, sqlite3_stmt *s, ledger_claim_brief *out, size_t max, size_t *n, ch_error *err)
 {
     int st;
+    ledger_claim_brief b;
     while ((st = sqlite3_step(s)) == SQLITE_ROW) {
+        read_brief(s, &b);
+        if (!response_state(b.state))
+            continue;
         if (*n < max)
-            read_brief(s, &out[*n]);
+            out[*n] = b;
         (*n)++;
         if (*n > max)
             break;
@@ -289,7 +305,6 @@ ch_code ledger_claims_by_key(ledger *l, const char *payer, const char *practice,
     bt(s, 2, payer);
     bt(s, 3, practice);
     bt(s, 4, sig);
-    sqlite3_bind_int64(s, 5, (int64_t)max + 1);
     return collect(l, s, out, max, n, err);
 }
 
@@ -306,7 +321,6 @@ ch_code ledger_claims_by_charge_dates(ledger *l, const char *payer, const char *
     bt(s, 3, to && to[0] ? to : from);
     bt(s, 4, payer);
     bt(s, 5, practice);
-    sqlite3_bind_int64(s, 6, (int64_t)max + 1);
     return collect(l, s, out, max, n, err);
 }
 
@@ -684,6 +698,47 @@ ch_code ledger_adjustment_add(ledger *l, int64_t claim_payment_id, int64_t line_
     sqlite3_bind_int64(s, 5, cents);
     bt(s, 6, quantity);
     return done(l, s, "post adjustment", err);
+}
+
+ch_code ledger_adjustments_add(ledger *l, int64_t claim_payment_id, int64_t line_payment_id,
+                               const ledger_adjustment *a, size_t n, ch_error *err)
+{
+    struct ledger_remit_stmts **rp = lsq_remit(l);
+    if (!*rp && !(*rp = calloc(1, sizeof **rp)))
+        return ch_error_set(err, CH_ERR_NOMEM, "ledger: out of memory");
+    while (n) {
+        size_t k = n < ADJ_ROWS ? n : ADJ_ROWS;
+        sqlite3_stmt **s = &(*rp)->adj[k];
+        if (!*s) {
+            char sql[1024];
+            size_t len = (size_t)snprintf(sql, sizeof sql,
+                                          "INSERT INTO adjustments(claim_payment_id, line_payment_id, group_code, "
+                                          "reason, amount_cents, quantity) VALUES ");
+            for (size_t i = 0; i < k; i++)
+                len += (size_t)snprintf(sql + len, sizeof sql - len, "%s(?1, ?2, ?%zu, ?%zu, ?%zu, ?%zu)", i ? "," : "",
+                                        3 + 4 * i, 4 + 4 * i, 5 + 4 * i, 6 + 4 * i);
+            if (sqlite3_prepare_v3(lsq_db(l), sql, -1, SQLITE_PREPARE_PERSISTENT, s, NULL) != SQLITE_OK) {
+                *s = NULL;
+                return lsq_db_err(l, err, "prepare");
+            }
+        } else
+            sqlite3_reset(*s);
+        sqlite3_bind_int64(*s, 1, claim_payment_id);
+        bid(*s, 2, line_payment_id);
+        for (size_t i = 0; i < k; i++) {
+            int b = 3 + 4 * (int)i;
+            sqlite3_bind_text(*s, b, a[i].group ? a[i].group : "", -1, SQLITE_STATIC);
+            sqlite3_bind_text(*s, b + 1, a[i].reason ? a[i].reason : "", -1, SQLITE_STATIC);
+            sqlite3_bind_int64(*s, b + 2, a[i].cents);
+            bt(*s, b + 3, a[i].quantity);
+        }
+        ch_code rc = done(l, *s, "post adjustments", err);
+        if (rc != CH_OK)
+            return rc;
+        a += k;
+        n -= k;
+    }
+    return CH_OK;
 }
 
 ch_code ledger_plb_add(ledger *l, int64_t remittance_id, const char *provider_id, const char *fiscal_date,

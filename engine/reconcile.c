@@ -644,11 +644,17 @@ static int64_t prior_payer_total(const remit_claim *c)
 
 static ch_code post_adjustments(file_ctx *f, int64_t cp, int64_t lp, const remit_adj *a, unsigned n)
 {
-    for (unsigned i = 0; i < n; i++) {
-        ch_code rc = ledger_adjustment_add(f->r->l, cp, lp, a[i].group, a[i].reason, a[i].amount, a[i].quantity,
-                                           &f->ferr);
+    ledger_adjustment v[32];
+    while (n) {
+        unsigned k = n < 32 ? n : 32;
+        for (unsigned i = 0; i < k; i++)
+            v[i] = (ledger_adjustment){.group = a[i].group, .reason = a[i].reason, .quantity = a[i].quantity,
+                                       .cents = a[i].amount};
+        ch_code rc = ledger_adjustments_add(f->r->l, cp, lp, v, k, &f->ferr);
         if (rc != CH_OK)
             return rc;
+        a += k;
+        n -= k;
     }
     return CH_OK;
 }
