@@ -49,9 +49,11 @@ static const unsigned allowed[LEDGER_STATE__COUNT] = {
     [LEDGER_ACCEPTED] = B(LEDGER_REJECTED) | B(LEDGER_PAID) | B(LEDGER_PARTIAL) | B(LEDGER_DENIED),
     /* a rejected claim never reached adjudication: it may be corrected and sent again */
     [LEDGER_REJECTED] = B(LEDGER_QUEUED) | B(LEDGER_FAILED) | B(LEDGER_VOID),
-    [LEDGER_PAID] = B(LEDGER_VOID),
-    [LEDGER_PARTIAL] = B(LEDGER_PAID) | B(LEDGER_VOID),
-    [LEDGER_DENIED] = B(LEDGER_PAID) | B(LEDGER_PARTIAL) | B(LEDGER_VOID),
+    /* an 835 reversal (CLP02 22) takes a payment back: accepted again,
+     * waiting for the corrected payment */
+    [LEDGER_PAID] = B(LEDGER_VOID) | B(LEDGER_ACCEPTED),
+    [LEDGER_PARTIAL] = B(LEDGER_PAID) | B(LEDGER_VOID) | B(LEDGER_ACCEPTED),
+    [LEDGER_DENIED] = B(LEDGER_PAID) | B(LEDGER_PARTIAL) | B(LEDGER_VOID) | B(LEDGER_ACCEPTED),
     [LEDGER_FAILED] = B(LEDGER_FAILED) | B(LEDGER_QUEUED) | B(LEDGER_VOID),
     [LEDGER_VOID] = 0,
 };

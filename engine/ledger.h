@@ -432,4 +432,181 @@ ch_code ledger_last_exchanges(ledger *l, const ledger_scope *scope, const char *
 ch_code ledger_money_posted_today(ledger *l, const ledger_scope *scope, const char *practice, int64_t *cents,
                                   int *available, ch_error *err);
 
+/* --- what comes back: acknowledgments, claim statuses, remittances (schema 3) ---
+ *
+ * Implemented in ledger_remit.c.  Reconciliation (engine/reconcile.h) calls
+ * these inside one transaction per file; a remittance is identified by its
+ * payer and trace key (TRN03/TRN02) and is never posted twice.
+ */
+
+/* A claim as responses see it. */
+typedef struct ledger_claim_brief {
+    int64_t id;
+    char pcn[39];              /* ours are at most 20; room for what a payer may echo */
+    char practice[32], payer[32];
+    ledger_state state;
+    int64_t total_cents;
+    char service_date[9];
+    int64_t batch_id;
+    char payer_claim_no[51];
+} ledger_claim_brief;
+
+/* The payer key of a PCN under one payer's rules (see match_rules.h). */
+typedef size_t (*ledger_key_fn)(void *ctx, const char *pcn, char *out, size_t size);
+
+/*
+ * Index the payer keys of the payer's claims under the rules signature sig
+ * (claims added since the last call under this sig; cheap when none).
+ */
+ch_code ledger_claim_keys_refresh(ledger *l, const char *payer, const char *sig, ledger_key_fn fn, void *ctx,
+                                  ch_error *err);
+
+/*
+ * Claims that responses may touch (sent and after, not void) whose PCN is key,
+ * or, when sig is given, whose payer key under sig is key; limited to payer
+ * and practice when given.  Up to max in out; *n is how many there are
+ * (counted up to max + 1).
+ */
+ch_code ledger_claims_by_key(ledger *l, const char *payer, const char *practice, const char *sig, const char *key,
+                             ledger_claim_brief *out, size_t max, size_t *n, ch_error *err);
+
+/* The same by total charge and a first service date within [from, to]. */
+ch_code ledger_claims_by_charge_dates(ledger *l, const char *payer, const char *practice, int64_t charge,
+                                      const char *from, const char *to, ledger_claim_brief *out, size_t max,
+                                      size_t *n, ch_error *err);
+
+/* One claim by id: CH_ERR_NOTFOUND. */
+ch_code ledger_claim_brief_get(ledger *l, int64_t id, ledger_claim_brief *out, ch_error *err);
+
+/* The packed encounter the claim holds (malloc'd: free()). */
+ch_code ledger_claim_doc(ledger *l, int64_t id, void **doc, size_t *len, ch_error *err);
+
+/*
+ * A response's verdict on a claim read as c (its state then): move it to
+ * `to` (one event, why) when it is still in c->state and the move is
+ * allowed, and store the payer's claim number when given (NULL or "":
+ * keep).  One statement for both.  *moved (may be NULL): 1 when it moved.
+ * CH_ERR_INVALID when the claim left c->state meanwhile.
+ */
+ch_code ledger_claim_respond(ledger *l, const ledger_claim_brief *c, ledger_state to, const char *payer_claim_no,
+                             const char *actor, const char *why, int *moved, ch_error *err);
+
+/* Store the payer's claim number (277CA REF*1K, 835 CLP07). */
+ch_code ledger_claim_set_payer_claim_no(ledger *l, int64_t id, const char *no, ch_error *err);
+
+/*
+ * Batches whose GS06 is gs06; when several, those sent by sender to receiver
+ * ("ZZ:ID", NULL: any).  Up to max in out, *n how many.
+ */
+ch_code ledger_batches_by_gs06(ledger *l, uint64_t gs06, const char *sender, const char *receiver,
+                               ledger_batch *out, size_t max, size_t *n, ch_error *err);
+
+/* A 999 AK2 received for a batch (batch_id 0: unknown).  *dup (may be NULL)
+ * is 1 when this file's AK2 for the set was recorded before. */
+typedef struct ledger_ack {
+    int64_t batch_id;
+    const char *file, *sha256, *gs06, *st02;
+    int accepted;
+    const char *status;    /* IK501 */
+    const char *reason;    /* summary and errors, no PHI */
+    unsigned claims;       /* how many claims it marked */
+} ledger_ack;
+ch_code ledger_ack_add(ledger *l, const ledger_ack *a, int *dup, ch_error *err);
+
+typedef struct ledger_remittance {
+    int64_t id;
+    char payer[32];          /* payer profile name, else the payer's id */
+    char trace_key[64];      /* TRN03/TRN02 */
+    char practice[32];       /* by payee NPI / tax id; "" unknown */
+    int64_t paid_cents;      /* BPR02 */
+    char method[4], pay_date[9];
+    char payee_npi[11], payee_tax_id[51];
+    char file[1024];
+    char sha256[65];
+    unsigned claims;
+    int flagged;             /* unbalanced or invalid: see the worklist */
+    char posted_at[32];
+} ledger_remittance;
+
+/* Record a remittance (r->id set).  CH_ERR_EXISTS (r->id = the one posted
+ * before) when its payer and trace key were posted already. */
+ch_code ledger_remittance_add(ledger *l, ledger_remittance *r, ch_error *err);
+ch_code ledger_remittance_finish(ledger *l, int64_t id, unsigned claims, int flagged, ch_error *err);
+ch_code ledger_remittance_get(ledger *l, const char *payer, const char *trace_key, ledger_remittance *r,
+                              ch_error *err);
+
+typedef struct ledger_claim_payment {
+    int64_t id, claim_id, remittance_id;
+    char status_code[3];     /* CLP02 */
+    char outcome[10];        /* paid, partial, denied, reversal */
+    int64_t billed, paid, patient_resp, allowed;
+    char payer_claim_no[51];
+    int reversal;
+    int64_t reversed_by;     /* 0: stands */
+    char posted_at[32];
+} ledger_claim_payment;
+
+ch_code ledger_claim_payment_add(ledger *l, ledger_claim_payment *p, ch_error *err);
+/* The claim's latest payment that is not a reversal and was not reversed;
+ * with payer_claim_no (not NULL or ""), one with that number.  CH_ERR_NOTFOUND. */
+ch_code ledger_claim_payment_open(ledger *l, int64_t claim_id, const char *payer_claim_no, ledger_claim_payment *out,
+                                  ch_error *err);
+ch_code ledger_claim_payment_reverse(ledger *l, int64_t id, int64_t by, ch_error *err);
+typedef int (*ledger_payment_fn)(void *ctx, const ledger_claim_payment *p);
+/* A claim's payments, oldest first. */
+ch_code ledger_claim_payments_each(ledger *l, int64_t claim_id, ledger_payment_fn fn, void *ctx, ch_error *err);
+
+typedef struct ledger_line_payment {
+    int64_t id, claim_payment_id;
+    unsigned line_no;        /* the LX of the line we sent; 0 unmatched */
+    const char *procedure, *modifiers, *control;
+    int64_t billed, paid, allowed, units_x100;
+} ledger_line_payment;
+ch_code ledger_line_payment_add(ledger *l, ledger_line_payment *p, ch_error *err);
+
+/* One CAS triplet (line_payment_id 0: at the claim). */
+ch_code ledger_adjustment_add(ledger *l, int64_t claim_payment_id, int64_t line_payment_id, const char *group,
+                              const char *reason, int64_t cents, const char *quantity, ch_error *err);
+/* Several at once (one statement per 8). */
+typedef struct ledger_adjustment {
+    const char *group, *reason, *quantity;
+    int64_t cents;
+} ledger_adjustment;
+ch_code ledger_adjustments_add(ledger *l, int64_t claim_payment_id, int64_t line_payment_id,
+                               const ledger_adjustment *a, size_t n, ch_error *err);
+/* One PLB pair. */
+ch_code ledger_plb_add(ledger *l, int64_t remittance_id, const char *provider_id, const char *fiscal_date,
+                       const char *reason, const char *reference, int64_t cents, ch_error *err);
+
+/* One posted claim payment for reports: the payment, its claim and its
+ * adjustments ("CO:45:1234" each, claim and lines, blank separated). */
+typedef struct ledger_posting {
+    ledger_claim_payment pay;
+    char practice[32], pcn[39];
+    ledger_state state;        /* the claim's state now */
+    char trace_key[64];
+    const char *adjustments;   /* valid during the call */
+} ledger_posting;
+typedef int (*ledger_posting_fn)(void *ctx, const ledger_posting *p);
+ch_code ledger_postings_each(ledger *l, int64_t remittance_id, ledger_posting_fn fn, void *ctx, ch_error *err);
+
+/* The worklist: what a person has to look at. kind: unmatched, ambiguous,
+ * underpaid, unbalanced, invalid, payee, state, rejected. */
+typedef struct ledger_work_item {
+    int64_t id;
+    char kind[16];
+    char practice[32], payer[32];
+    int64_t claim_id, remittance_id;  /* 0: none */
+    char file[1024];
+    char reference[64];      /* the PCN or trace as received */
+    int64_t amount_cents;
+    char reason[512];        /* no PHI */
+    char created_at[32];
+} ledger_work_item;
+ch_code ledger_worklist_add(ledger *l, const ledger_work_item *w, ch_error *err);
+typedef int (*ledger_work_fn)(void *ctx, const ledger_work_item *w);
+/* Open items, oldest first (practice / kind NULL: any). */
+ch_code ledger_worklist_each(ledger *l, const char *practice, const char *kind, ledger_work_fn fn, void *ctx,
+                             ch_error *err);
+
 #endif

@@ -190,7 +190,7 @@ ch_code ledger_claim_payer_number(ledger *l, int64_t claim_id, char *buf, size_t
     if (size)
         buf[0] = '\0';
     sqlite3_stmt *s;
-    ch_code rc = prepare(l, "SELECT payer_claim_number FROM claims WHERE id = ?1", &s, err, "read payer claim number");
+    ch_code rc = prepare(l, "SELECT payer_claim_no FROM claims WHERE id = ?1", &s, err, "read payer claim number");
     if (rc != CH_OK)
         return rc;
     sqlite3_bind_int64(s, 1, claim_id);
@@ -251,7 +251,7 @@ ch_code ledger_claim_set_payer_number(ledger *l, int64_t claim_id, const char *n
     char at[32];
     now_iso(at);
     sqlite3_stmt *s;
-    rc = prepare(l, "UPDATE claims SET payer_claim_number = ?2, updated_at = ?3 WHERE id = ?1", &s, err,
+    rc = prepare(l, "UPDATE claims SET payer_claim_no = ?2, updated_at = ?3 WHERE id = ?1", &s, err,
                  "set payer claim number");
     if (rc == CH_OK) {
         sqlite3_bind_int64(s, 1, claim_id);

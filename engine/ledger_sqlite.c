@@ -22,6 +22,7 @@
 
 #include "ledger.h"
 #include "ledger_backend.h"
+#include "ledger_sqlite_int.h"
 
 enum {
     S_VERSIONS,
@@ -72,6 +73,7 @@ struct ledger {
     int64_t next_id;   /* the next claim id, while in a transaction; 0 unknown */
     char txn_at[32];   /* when the open transaction began: its events' time */
     sqlite3_stmt *st[S__COUNT];
+    struct ledger_remit_stmts *remit; /* ledger_remit.c's statements, prepared when first used */
 };
 
 /* --- schema ------------------------------------------------------------------ */
@@ -191,10 +193,69 @@ static const migration migrations[] = {
      "  note TEXT, updated_at TEXT NOT NULL,"
      "  UNIQUE (payer, sha256));"
      "CREATE INDEX received_files_new ON received_files(payer, id) WHERE state = 'new';"},
-    /* 2 and 3 belong to other work (3: reconciliation); a ledger gets every
-     * migration it has not had, whatever its number (see migrate) */
-    {4, "the payer's claim number on claims (REF*F8 of replacements and voids)",
-     "ALTER TABLE claims ADD COLUMN payer_claim_number TEXT;"},
+
+    /* 3: what comes back from payers (issue 6, posting): remittances (one per
+     * 835 payment, unique per payer and trace key TRN03/TRN02: posting the
+     * same remittance twice changes nothing), claim and line payments,
+     * adjustments (CAS) and provider-level adjustments (PLB), the worklist,
+     * the 999 acknowledgments received, and the payer's keys of our PCNs */
+    {3, "remittances, claim and line payments, adjustments, PLB, worklist, acknowledgments, payer keys",
+     "ALTER TABLE claims ADD COLUMN payer_claim_no TEXT;"
+     "CREATE TABLE remittances ("
+     "  id INTEGER PRIMARY KEY, payer TEXT NOT NULL, trace_key TEXT NOT NULL, practice TEXT,"
+     "  paid_cents INTEGER NOT NULL, method TEXT, pay_date TEXT, payee_npi TEXT, payee_tax_id TEXT,"
+     "  file TEXT NOT NULL, sha256 TEXT NOT NULL, claims INTEGER NOT NULL DEFAULT 0,"
+     "  flagged INTEGER NOT NULL DEFAULT 0, posted_at TEXT NOT NULL,"
+     "  UNIQUE (payer, trace_key));"
+     "CREATE TABLE claim_payments ("
+     "  id INTEGER PRIMARY KEY, claim_id INTEGER NOT NULL REFERENCES claims(id),"
+     "  remittance_id INTEGER NOT NULL REFERENCES remittances(id),"
+     "  status_code TEXT NOT NULL, outcome TEXT NOT NULL, billed_cents INTEGER NOT NULL,"
+     "  paid_cents INTEGER NOT NULL, patient_resp_cents INTEGER NOT NULL, allowed_cents INTEGER NOT NULL,"
+     "  payer_claim_no TEXT, reversal INTEGER NOT NULL DEFAULT 0 CHECK (reversal = 0 OR reversal = 1),"
+     "  reversed_by INTEGER REFERENCES claim_payments(id), posted_at TEXT NOT NULL);"
+     "CREATE INDEX claim_payments_by_claim ON claim_payments(claim_id, id);"
+     "CREATE INDEX claim_payments_by_remittance ON claim_payments(remittance_id);"
+     "CREATE TABLE line_payments ("
+     "  id INTEGER PRIMARY KEY, claim_payment_id INTEGER NOT NULL REFERENCES claim_payments(id),"
+     "  line_no INTEGER NOT NULL, procedure TEXT, modifiers TEXT, control TEXT,"
+     "  billed_cents INTEGER NOT NULL, paid_cents INTEGER NOT NULL, allowed_cents INTEGER NOT NULL,"
+     "  units_x100 INTEGER NOT NULL);"
+     "CREATE INDEX line_payments_by_claim_payment ON line_payments(claim_payment_id);"
+     "CREATE TABLE adjustments ("
+     "  id INTEGER PRIMARY KEY, claim_payment_id INTEGER NOT NULL REFERENCES claim_payments(id),"
+     "  line_payment_id INTEGER REFERENCES line_payments(id),"
+     "  group_code TEXT NOT NULL, reason TEXT NOT NULL, amount_cents INTEGER NOT NULL, quantity TEXT);"
+     "CREATE INDEX adjustments_by_claim_payment ON adjustments(claim_payment_id);"
+     "CREATE TABLE plb_adjustments ("
+     "  id INTEGER PRIMARY KEY, remittance_id INTEGER NOT NULL REFERENCES remittances(id),"
+     "  provider_id TEXT, fiscal_date TEXT, reason TEXT NOT NULL, reference TEXT, amount_cents INTEGER NOT NULL);"
+     "CREATE TABLE worklist ("
+     "  id INTEGER PRIMARY KEY,"
+     "  kind TEXT NOT NULL CHECK (instr(',unmatched,ambiguous,underpaid,unbalanced,invalid,payee,state,rejected,',"
+     "    ',' || kind || ',') > 0),"
+     "  practice TEXT, payer TEXT, claim_id INTEGER REFERENCES claims(id),"
+     "  remittance_id INTEGER REFERENCES remittances(id), file TEXT, reference TEXT,"
+     "  amount_cents INTEGER NOT NULL DEFAULT 0, reason TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL, resolved_at TEXT);"
+     "CREATE INDEX worklist_open ON worklist(practice, id) WHERE resolved_at IS NULL;"
+     "CREATE TABLE acknowledgments ("
+     "  id INTEGER PRIMARY KEY, batch_id INTEGER REFERENCES batches(id),"
+     "  file TEXT NOT NULL, sha256 TEXT NOT NULL, gs06 TEXT NOT NULL, st02 TEXT NOT NULL,"
+     "  accepted INTEGER NOT NULL, status TEXT NOT NULL, reason TEXT, claims INTEGER NOT NULL DEFAULT 0,"
+     "  received_at TEXT NOT NULL, UNIQUE (sha256, gs06, st02));"
+     "CREATE INDEX batches_by_gs06 ON batches(gs06);"
+     "CREATE INDEX claims_by_charge ON claims(total_cents, service_date);"
+     /* the payer key of each PCN under one payer's rules (sig): filled when
+      * the payer's remittances are first matched, then kept up to date */
+     "CREATE TABLE claim_keys ("
+     "  payer TEXT NOT NULL, sig TEXT NOT NULL, key TEXT NOT NULL, claim_id INTEGER NOT NULL REFERENCES claims(id),"
+     "  PRIMARY KEY (payer, sig, key, claim_id)) WITHOUT ROWID;"
+     "CREATE TABLE claim_keys_done (payer TEXT NOT NULL, sig TEXT NOT NULL, last_claim_id INTEGER NOT NULL,"
+     "  PRIMARY KEY (payer, sig)) WITHOUT ROWID;"},
+    /* 4 once added a second column for the payer's claim number; 3's
+     * payer_claim_no is the one kept.  The number stays taken. */
+    {4, "(no change: the payer's claim number is claims.payer_claim_no, from 3)", "SELECT 1;"},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -417,6 +478,7 @@ void ledger_close(ledger *l)
         return;
     if (l->in_txn)
         ledger_rollback(l);
+    ledger_remit_release(l);
     for (int i = 0; i < S__COUNT; i++)
         sqlite3_finalize(l->st[i]);
     sqlite3_close(l->db);
@@ -456,6 +518,7 @@ void ledger_rollback(ledger *l)
         return;
     for (int i = 0; i < S__COUNT; i++)
         sqlite3_reset(l->st[i]);
+    ledger_remit_reset(l);
     exec(l, "ROLLBACK", NULL);
     l->in_txn = 0;
     l->next_id = 0;
@@ -1256,4 +1319,23 @@ ch_code ledger_batch_get(ledger *l, int64_t id, ledger_batch *b, ch_error *err)
 int ledger_sqlite_in_txn(const ledger *l)
 {
     return l->in_txn;
+}
+
+/* --- for ledger_remit.c (ledger_sqlite_int.h) ---------------------------------------- */
+
+sqlite3 *lsq_db(ledger *l) { return l->db; }
+const char *lsq_path(ledger *l) { return l->path; }
+struct ledger_remit_stmts **lsq_remit(ledger *l) { return &l->remit; }
+ch_code lsq_db_err(ledger *l, ch_error *err, const char *what) { return db_err(l, err, what); }
+void lsq_now(char buf[32]) { now_iso(buf); }
+ch_code lsq_auto_begin(ledger *l, int *own, ch_error *err) { return auto_begin(l, own, err); }
+ch_code lsq_auto_end(ledger *l, int own, ch_code rc, ch_error *err) { return auto_end(l, own, rc, err); }
+ch_code lsq_move(ledger *l, int64_t id, ledger_state to, const char *actor, const char *why, ch_error *err)
+{
+    return move(l, id, to, -1, actor, why, err);
+}
+ch_code lsq_event(ledger *l, int64_t claim_id, const char *at, const char *actor, const char *from, const char *to,
+                  const char *why, int64_t batch_id, ch_error *err)
+{
+    return add_event(l, claim_id, at, actor, from, to, why, batch_id, err);
 }

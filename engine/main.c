@@ -29,6 +29,7 @@ const cli_command cli_commands[] = {
     {"correct", cmd_correct, "send a replacement (frequency 7) of a claim the payer has"},
     {"void", cmd_void, "send a void (frequency 8) of a claim the payer has"},
     {"status", cmd_status, "one screen: claims, batches waiting, last exchanges, money posted"},
+    {"reconcile", cmd_reconcile, "post 999, 277CA and 835 files from payers to the ledger"},
     {NULL, NULL, NULL},
 };
 

@@ -1,6 +1,7 @@
 /* payer_profile.c - see payer_profile.h */
 #include "payer_profile.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,7 +143,7 @@ static ch_code load(payer_profile *p, const ydoc_node *root, const char *file, c
 {
     static const char *const top[] = {"payer_id", "name", "receiver", "claim_types", "usage",
                                       "acknowledgment_requested", "claim_filing_indicator", "limits",
-                                      "delimiters", "edits", "schedule", "simulator", "transport", NULL};
+                                      "delimiters", "edits", "schedule", "simulator", "transport", "remittance", NULL};
     static const char *const recv[] = {"qualifier", "interchange_id", "application_id", "id", "name", NULL};
     static const char *const lim[] = {"claims_per_transaction", "claims_per_file", NULL};
     static const char *const delim[] = {"element", "component", "repetition", "segment", NULL};
@@ -276,6 +277,29 @@ static ch_code load_transport(payer_profile *p, const char *path, ch_error *err)
     return CH_OK;
 }
 
+/* The `remittance:` mapping, read with match_rules_parse (libyaml) from the
+ * same file: errors name the file, the key path and the line. */
+static ch_code load_remittance(payer_profile *p, const char *path, ch_error *err)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return ch_error_set(err, CH_ERR_IO, "%s: %s", path, strerror(errno));
+    char *text = malloc(PROFILE_MAX_BYTES + 1);
+    size_t n = text ? fread(text, 1, PROFILE_MAX_BYTES, fp) : 0;
+    fclose(fp);
+    if (!text)
+        return ch_error_set(err, CH_ERR_NOMEM, "%s: out of memory", path);
+    match_rules_free(&p->remit);
+    ch_code rc = match_rules_parse_text(text, n, 0, &p->remit, err);
+    free(text);
+    if (rc != CH_OK && err) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        rc = ch_error_set(err, CH_ERR_CONFIG, "%s: %s", path, msg);
+    }
+    return rc;
+}
+
 ch_code payer_profile_load(payer_profile **out, const char *path, ch_error *err)
 {
     *out = NULL;
@@ -291,11 +315,14 @@ ch_code payer_profile_load(payer_profile **out, const char *path, ch_error *err)
         return ch_error_set(err, CH_ERR_NOMEM, "%s: out of memory", path);
     }
     base_name(path, p->name, sizeof p->name);
+    match_rules_init(&p->remit);
     rc = load(p, ydoc_root(d), path, err);
     int has_transport = rc == CH_OK && ydoc_root(d) && ydoc_get(ydoc_root(d), "transport") != NULL;
     ydoc_free(d);
     if (has_transport)
         rc = load_transport(p, path, err);
+    if (rc == CH_OK)
+        rc = load_remittance(p, path, err);
     if (rc != CH_OK) {
         payer_profile_free(p);
         return rc;
@@ -318,6 +345,7 @@ void payer_profile_free(payer_profile *p)
     }
     free(p->rules);
     free(p->transport);
+    match_rules_free(&p->remit);
     free(p);
 }
 

@@ -24,6 +24,7 @@
 #include "ch_error.h"
 #include "payer_schedule.h"
 #include "encounter.h"
+#include "match_rules.h"
 #include "x12_reader.h"
 
 typedef enum payer_rule_kind {
@@ -73,6 +74,8 @@ typedef struct payer_profile {
     /* how batches reach the payer and responses come back (the `transport:`
      * section, docs/transport.md); NULL when the profile has none */
     struct transport_config *transport;
+    match_rules remit;          /* `remittance:`: how its 277CA / 835 echo our PCNs
+                                   (docs/reconciliation.md); the defaults when absent */
 } payer_profile;
 
 /*

@@ -1,0 +1,32 @@
+/*
+ * ledger_sqlite_int.h - what the SQLite ledger's other files (ledger_remit.c)
+ * share with ledger_sqlite.c.  Internal to the ledger.
+ */
+#ifndef LEDGER_SQLITE_INT_H
+#define LEDGER_SQLITE_INT_H
+
+#include <sqlite3.h>
+
+#include "ledger.h"
+
+struct ledger_remit_stmts;
+
+sqlite3 *lsq_db(ledger *l);
+const char *lsq_path(ledger *l);
+struct ledger_remit_stmts **lsq_remit(ledger *l);
+ch_code lsq_db_err(ledger *l, ch_error *err, const char *what);
+void lsq_now(char buf[32]);
+ch_code lsq_auto_begin(ledger *l, int *own, ch_error *err);
+ch_code lsq_auto_end(ledger *l, int own, ch_code rc, ch_error *err);
+/* Move a claim (checked against ledger_transition_ok, one event), keeping its batch. */
+ch_code lsq_move(ledger *l, int64_t id, ledger_state to, const char *actor, const char *why, ch_error *err);
+
+/* Append an event. */
+ch_code lsq_event(ledger *l, int64_t claim_id, const char *at, const char *actor, const char *from, const char *to,
+                  const char *why, int64_t batch_id, ch_error *err);
+
+/* ledger_remit.c: reset / finalize its statements */
+void ledger_remit_reset(ledger *l);
+void ledger_remit_release(ledger *l);
+
+#endif

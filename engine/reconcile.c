@@ -1,0 +1,1408 @@
+/* reconcile.c - see reconcile.h */
+#include "reconcile.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ack_999_reader.h"
+#include "codes.h"
+#include "encounter.h"
+#include "json_out.h"
+#include "log.h"
+#include "match_rules.h"
+#include "remit_835.h"
+#include "sha256.h"
+#include "spool.h"
+#include "status_277ca_reader.h"
+
+#define MAX_CANDIDATES 8
+
+typedef struct remit_id_vec {
+    int64_t *v;
+    size_t n, cap;
+} remit_id_vec;
+
+struct reconciler {
+    const config *cfg;
+    ledger *l;
+    reconcile_opts opts;
+    remit_id_vec posted;          /* remittances posted in this run */
+    match_rules dflt;             /* rules for a payer we do not know */
+    encounter enc;                /* a claim's document, unpacked for its lines */
+    /* payer keys indexed in this run: "payer\x1fsig" */
+    char (*keyed)[160];
+    size_t nkeyed;
+};
+
+/* What one file is being read with. */
+typedef struct file_ctx {
+    reconciler *r;
+    reconcile_file_result *res;
+    const char *path;
+    const char *payer_hint;
+    const payer_profile *prof;    /* NULL: unknown */
+    const match_rules *rules;
+    char sig[512];                /* payer key signature ("" when no transform) */
+    char isa_sender[40], isa_receiver[40]; /* "ZZ:ID" */
+    char practice[32];            /* 835: from the payee */
+    ch_code fatal;                /* a ledger failure: stop posting */
+    ch_error ferr;
+    /* diagnostics */
+    char first_diag[3][200];
+    unsigned ndiag_kept;
+    /* 835 */
+    int64_t remit_id;             /* 0: none (skipped) */
+    int skip;                     /* a payment posted before */
+    unsigned pay_claims;
+    /* lookups */
+    ledger_claim_brief found[2];
+    claim_ref found_ref;
+    ledger_claim_brief cands[MAX_CANDIDATES];
+    claim_ref cand_refs[MAX_CANDIDATES];
+    claim_line_ref lines[ENC_MAX_LINES];
+    const ledger_claim_brief *matched;
+} file_ctx;
+
+/* --- small helpers --------------------------------------------------------------- */
+
+static const char *money(int64_t c, char buf[32])
+{
+    uint64_t a = c < 0 ? (uint64_t)(-(c + 1)) + 1u : (uint64_t)c;
+    snprintf(buf, 32, "%s%" PRIu64 ".%02u", c < 0 ? "-" : "", a / 100u, (unsigned)(a % 100u));
+    return buf;
+}
+
+static void worklist(file_ctx *f, const char *kind, int64_t claim_id, const char *practice, const char *reference,
+                     int64_t amount, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+static void worklist(file_ctx *f, const char *kind, int64_t claim_id, const char *practice, const char *reference,
+                     int64_t amount, const char *fmt, ...)
+{
+    if (f->fatal != CH_OK)
+        return;
+    ledger_work_item w;
+    memset(&w, 0, sizeof w);
+    snprintf(w.kind, sizeof w.kind, "%s", kind);
+    snprintf(w.practice, sizeof w.practice, "%s", practice && practice[0] ? practice : f->practice);
+    snprintf(w.payer, sizeof w.payer, "%s", f->prof ? f->prof->name : "");
+    w.claim_id = claim_id;
+    w.remittance_id = f->remit_id;
+    snprintf(w.file, sizeof w.file, "%s", f->path);
+    snprintf(w.reference, sizeof w.reference, "%s", reference ? reference : "");
+    w.amount_cents = amount;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w.reason, sizeof w.reason, fmt, ap);
+    va_end(ap);
+    ch_code rc = ledger_worklist_add(f->r->l, &w, &f->ferr);
+    if (rc != CH_OK)
+        f->fatal = rc;
+    else
+        f->res->worklist++;
+}
+
+static void fail_db(file_ctx *f, ch_code rc)
+{
+    if (rc != CH_OK && f->fatal == CH_OK)
+        f->fatal = rc;
+}
+
+static void on_diag(void *ctx, const x12_diag *d)
+{
+    file_ctx *f = ctx;
+    if (d->severity < X12_SEV_ERROR)
+        return;
+    f->res->errors++;
+    if (d->level == 3 || (d->code && !strncmp(d->code, "835.balance", 11)))
+        f->res->balance_errors++;
+    if (f->ndiag_kept < 3) {
+        /* the code, place and message in words: never the value found (PHI) */
+        snprintf(f->first_diag[f->ndiag_kept++], sizeof f->first_diag[0], "%s at segment %llu: %s",
+                 d->code ? d->code : "x12", (unsigned long long)d->pos.seg_no, d->msg);
+    }
+}
+
+/* The signature of a payer's transform steps: the claim_keys index is kept per signature. */
+static void rules_sig(const match_rules *r, char *out, size_t size)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (unsigned i = 0; i < r->nsteps && n < size; i++) {
+        const match_step *s = &r->steps[i];
+        n += (size_t)snprintf(out + n, size - n, "%s%d/%u", i ? "|" : "", (int)s->kind, s->n);
+        for (unsigned k = 0; k < s->nargs && n < size; k++)
+            n += (size_t)snprintf(out + n, size - n, "/%s", s->args[k]);
+    }
+}
+
+static size_t key_fn(void *ctx, const char *pcn, char *out, size_t size)
+{
+    return match_pcn_key(ctx, pcn, out, size);
+}
+
+/* Use a payer's rules; index its payer keys once per run. */
+static void use_payer(file_ctx *f, const payer_profile *p)
+{
+    if (f->prof == p && f->rules)
+        return;
+    f->prof = p;
+    f->rules = p ? &p->remit : &f->r->dflt;
+    f->sig[0] = '\0';
+    if (p) {
+        snprintf(f->res->payer, sizeof f->res->payer, "%s", p->name);
+        if (p->remit.nsteps) {
+            rules_sig(&p->remit, f->sig, sizeof f->sig);
+            char tag[160];
+            sha256_ctx h;
+            uint8_t dg[SHA256_DIGEST];
+            char hex[SHA256_HEX];
+            sha256_init(&h);
+            sha256_update(&h, f->sig, strlen(f->sig));
+            sha256_final(&h, dg);
+            sha256_hex(dg, hex);
+            snprintf(f->sig, sizeof f->sig, "%.16s", hex);
+            snprintf(tag, sizeof tag, "%s\x1f%s", p->name, f->sig);
+            reconciler *r = f->r;
+            for (size_t i = 0; i < r->nkeyed; i++)
+                if (!strcmp(r->keyed[i], tag))
+                    return;
+            ch_code rc = ledger_claim_keys_refresh(r->l, p->name, f->sig, key_fn, (void *)&p->remit, &f->ferr);
+            fail_db(f, rc);
+            void *nk = realloc(r->keyed, (r->nkeyed + 1) * sizeof *r->keyed);
+            if (nk) {
+                r->keyed = nk;
+                snprintf(r->keyed[r->nkeyed++], sizeof r->keyed[0], "%s", tag);
+            }
+        }
+    }
+}
+
+static int ideq(const char *a, const char *b)
+{
+    /* ids compare without blanks at the ends */
+    while (*a == ' ')
+        a++;
+    while (*b == ' ')
+        b++;
+    size_t la = strlen(a), lb = strlen(b);
+    while (la && a[la - 1] == ' ')
+        la--;
+    while (lb && b[lb - 1] == ' ')
+        lb--;
+    return la && la == lb && !strncmp(a, b, la);
+}
+
+/* The payer profile that one of these ids names (payer id, interchange id,
+ * receiver id), or NULL. */
+static const payer_profile *find_payer(const config *cfg, const char *const *ids, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (!ids[k] || !ids[k][0])
+            continue;
+        for (size_t i = 0; i < cfg->nprofiles; i++) {
+            const payer_profile *p = cfg->profiles[i];
+            if (ideq(p->payer_id, ids[k]) || ideq(p->isa08, ids[k]) || ideq(p->receiver_id, ids[k]))
+                return p;
+        }
+    }
+    return NULL;
+}
+
+static const config_practice *find_practice(const config *cfg, const char *npi, const char *tax_id)
+{
+    for (size_t i = 0; i < cfg->npractices; i++) {
+        const config_practice *p = &cfg->practices[i];
+        if (npi && npi[0] && ideq(p->npi, npi))
+            return p;
+    }
+    for (size_t i = 0; i < cfg->npractices; i++) {
+        const config_practice *p = &cfg->practices[i];
+        char t[64];
+        size_t k = 0;
+        for (const char *s = tax_id ? tax_id : ""; *s && k + 1 < sizeof t; s++)
+            if (*s != '-')
+                t[k++] = *s;
+        t[k] = '\0';
+        if (k && ideq(p->tax_id, t))
+            return p;
+    }
+    return NULL;
+}
+
+/* --- the ledger, as matching sees it ---------------------------------------------- */
+
+static const claim_ref *lk_by_pcn(void *ctx, const char *key)
+{
+    file_ctx *f = ctx;
+    size_t n = 0;
+    ch_code rc = ledger_claims_by_key(f->r->l, f->prof ? f->prof->name : NULL, NULL, f->sig, key, f->found, 2, &n,
+                                      &f->ferr);
+    if (rc != CH_OK) {
+        fail_db(f, rc);
+        return NULL;
+    }
+    if (n == 0)
+        return NULL;
+    if (n > 1)
+        return MATCH_MANY;
+    f->found_ref = (claim_ref){.id = (uint64_t)f->found[0].id, .pcn = f->found[0].pcn,
+                               .charge = f->found[0].total_cents, .user = &f->found[0]};
+    return &f->found_ref;
+}
+
+/* Unpack a claim's document into r->enc; 0 when it cannot be read. */
+static int load_doc(file_ctx *f, int64_t id)
+{
+    void *doc = NULL;
+    size_t len = 0;
+    ch_error e;
+    encounter_clear(&f->r->enc);
+    encounter_init(&f->r->enc);
+    if (ledger_claim_doc(f->r->l, id, &doc, &len, &e) != CH_OK)
+        return 0;
+    int ok = encounter_unpack(&f->r->enc, doc, len, &e) == CH_OK;
+    free(doc);
+    return ok;
+}
+
+static size_t lk_by_patient(void *ctx, const match_patient_query *q, const claim_ref **out, size_t max)
+{
+    file_ctx *f = ctx;
+    if (!q->date_from || !q->date_from[0])
+        return 0;
+    ledger_claim_brief all[MAX_CANDIDATES];
+    size_t n = 0;
+    ch_code rc = ledger_claims_by_charge_dates(f->r->l, f->prof ? f->prof->name : NULL, NULL, q->charge, q->date_from,
+                                               q->date_to, all, MAX_CANDIDATES, &n, &f->ferr);
+    if (rc != CH_OK) {
+        fail_db(f, rc);
+        return 0;
+    }
+    if (n > MAX_CANDIDATES)
+        n = MAX_CANDIDATES; /* more than that many is ambiguous all the same */
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* the member id must be the one billed */
+        if (q->member_id && q->member_id[0]) {
+            if (!load_doc(f, all[i].id) || !ideq(f->r->enc.member_id, q->member_id))
+                continue;
+        }
+        f->cands[kept] = all[i];
+        f->cand_refs[kept] = (claim_ref){.id = (uint64_t)all[i].id, .pcn = f->cands[kept].pcn,
+                                         .charge = all[i].total_cents, .user = &f->cands[kept]};
+        if (kept < max)
+            out[kept] = &f->cand_refs[kept];
+        kept++;
+    }
+    return kept;
+}
+
+static const match_lookup *lookup_of(file_ctx *f, match_lookup *lk)
+{
+    lk->by_pcn = lk_by_pcn;
+    lk->by_patient_dates_charge = lk_by_patient;
+    lk->by_trace = NULL;
+    lk->ctx = f;
+    return lk;
+}
+
+/* Match a claim; on a match f->matched is its brief. */
+static match_status find_claim(file_ctx *f, const match_query *q, match_result *m)
+{
+    match_lookup lk;
+    f->matched = NULL;
+    match_claim(f->rules, lookup_of(f, &lk), q, m);
+    if (m->status == MATCH_MATCHED && m->claim)
+        f->matched = m->claim->user;
+    return f->fatal != CH_OK ? MATCH_UNMATCHED : m->status;
+}
+
+/* Move a claim when the move is allowed (storing the payer's claim number
+ * when given); 1 when it moved. */
+static int move_claim_no(file_ctx *f, const ledger_claim_brief *c, ledger_state to, const char *payer_claim_no,
+                         const char *why)
+{
+    int moved = 0;
+    ch_code rc = ledger_claim_respond(f->r->l, c, to, payer_claim_no, f->r->opts.actor, why, &moved, &f->ferr);
+    if (rc == CH_ERR_INVALID)
+        return 0;
+    fail_db(f, rc);
+    return rc == CH_OK && moved;
+}
+
+static int move_claim(file_ctx *f, const ledger_claim_brief *c, ledger_state to, const char *why)
+{
+    return move_claim_no(f, c, to, NULL, why);
+}
+
+/* --- 999 ----------------------------------------------------------------------------- */
+
+typedef struct id_state {
+    int64_t id;
+    ledger_state state;
+    char pcn[21];
+    char practice[32];
+} id_state;
+
+typedef struct claim_list {
+    id_state *v;
+    size_t n, cap;
+} claim_list;
+
+static int collect_claim(void *ctx, const ledger_claim *c)
+{
+    claim_list *cl = ctx;
+    if (cl->n == cl->cap) {
+        size_t cap = cl->cap ? cl->cap * 2 : 64;
+        id_state *v = realloc(cl->v, cap * sizeof *v);
+        if (!v)
+            return 1;
+        cl->v = v;
+        cl->cap = cap;
+    }
+    id_state *s = &cl->v[cl->n++];
+    s->id = c->id;
+    s->state = c->state;
+    snprintf(s->pcn, sizeof s->pcn, "%s", c->pcn);
+    snprintf(s->practice, sizeof s->practice, "%s", c->practice);
+    return 0;
+}
+
+static void on_999_set(void *ctx, const ack_999_group *g, const ack_999_set *s)
+{
+    file_ctx *f = ctx;
+    reconciler *r = f->r;
+    if (f->fatal != CH_OK)
+        return;
+    f->res->sets++;
+    if (s->orphan || !s->complete)
+        return; /* nothing can be marked: reported by the reader (999.ak2.missing, 999.ik5.missing) */
+    char *end = NULL;
+    unsigned long long gs06 = strtoull(g->control, &end, 10);
+    unsigned long long st02 = strtoull(s->control, NULL, 10);
+    ledger_batch b[2];
+    size_t nb = 0;
+    if (!end || end == g->control ||
+        (fail_db(f, ledger_batches_by_gs06(r->l, gs06, f->isa_receiver, f->isa_sender, b, 2, &nb, &f->ferr)),
+         f->fatal != CH_OK)) {
+        if (f->fatal == CH_OK)
+            worklist(f, "unmatched", 0, NULL, g->control, 0, "999: group control number '%s' is not a number",
+                     g->control);
+        return;
+    }
+    if (nb != 1) {
+        f->res->unmatched++;
+        worklist(f, nb ? "ambiguous" : "unmatched", 0, NULL, g->control, 0,
+                 "999 for group %s, set %s: %s", g->control, s->control,
+                 nb ? "several batches have this group control number" : "no batch has this group control number");
+        return;
+    }
+    const payer_profile *pp = config_profile(r->cfg, b[0].payer);
+    if (pp)
+        use_payer(f, pp);
+    snprintf(f->practice, sizeof f->practice, "%s", b[0].practice);
+    /* the set's claims: the batch's claims in id order, claims_per_transaction to a set */
+    claim_list cl = {0};
+    ledger_filter flt;
+    memset(&flt, 0, sizeof flt);
+    flt.state = -1;
+    flt.batch_id = b[0].id;
+    ch_code rc = ledger_claims_each(r->l, &flt, collect_claim, &cl, &f->ferr);
+    if (rc != CH_OK) {
+        fail_db(f, rc);
+        free(cl.v);
+        return;
+    }
+    size_t from = 0, to = cl.n;
+    if (b[0].st_count > 1) {
+        unsigned long per = pp ? pp->claims_per_transaction : 0;
+        if (st02 < b[0].st02_first || st02 >= b[0].st02_first + b[0].st_count || !per) {
+            worklist(f, "unmatched", 0, b[0].practice, s->control, 0,
+                     "999 for batch %" PRId64 ": transaction set %s is not one of its sets", b[0].id, s->control);
+            f->res->unmatched++;
+            free(cl.v);
+            return;
+        }
+        from = (size_t)((st02 - b[0].st02_first) * per);
+        to = from + per < cl.n ? from + per : cl.n;
+    } else if (b[0].st_count == 1 && st02 != b[0].st02_first) {
+        worklist(f, "unmatched", 0, b[0].practice, s->control, 0,
+                 "999 for batch %" PRId64 ": transaction set %s was not sent in it (its set is %04" PRIu64 ")", b[0].id,
+                 s->control, b[0].st02_first);
+        f->res->unmatched++;
+        free(cl.v);
+        return;
+    }
+    /* the reason: the summary and each error in words */
+    char reason[1024];
+    size_t n = (size_t)snprintf(reason, sizeof reason, "999 %s", s->summary);
+    for (unsigned i = 0; i < s->nerrors && n < sizeof reason; i++)
+        n += (size_t)snprintf(reason + n, sizeof reason - n, "; %s", s->errors[i].reason);
+    if (s->dropped && n < sizeof reason)
+        snprintf(reason + n, sizeof reason - n, "; and %u more", s->dropped);
+    int dup = 0;
+    ledger_ack a = {.batch_id = b[0].id, .file = f->path, .sha256 = f->res->sha256, .gs06 = g->control,
+                    .st02 = s->control, .accepted = s->accepted, .status = s->status, .reason = reason,
+                    .claims = (unsigned)(to - from)};
+    if ((rc = ledger_ack_add(r->l, &a, &dup, &f->ferr)) != CH_OK) {
+        fail_db(f, rc);
+        free(cl.v);
+        return;
+    }
+    if (dup) {
+        f->res->duplicates++;
+        free(cl.v);
+        return;
+    }
+    for (size_t i = from; i < to && f->fatal == CH_OK; i++) {
+        ledger_claim_brief c;
+        memset(&c, 0, sizeof c);
+        c.id = cl.v[i].id;
+        c.state = cl.v[i].state;
+        c.batch_id = b[0].id;
+        f->res->claims++;
+        if (s->accepted) {
+            if (c.state == LEDGER_SENT && move_claim(f, &c, LEDGER_ACKNOWLEDGED, reason))
+                f->res->acknowledged++;
+        } else if (c.state == LEDGER_SENT || c.state == LEDGER_ACKNOWLEDGED || c.state == LEDGER_ACCEPTED) {
+            if (move_claim(f, &c, LEDGER_REJECTED, reason)) {
+                f->res->rejected++;
+                /* a CTX naming the claim points the worklist at it */
+                const char *why = reason;
+                for (unsigned k = 0; k < s->nerrors; k++)
+                    if (!strcmp(s->errors[k].claim_ref, cl.v[i].pcn))
+                        why = s->errors[k].reason;
+                worklist(f, "rejected", c.id, cl.v[i].practice, cl.v[i].pcn, 0, "%s", why);
+            }
+        }
+    }
+    free(cl.v);
+}
+
+/* --- 277CA ----------------------------------------------------------------------------- */
+
+static void on_277_level(void *ctx, const status_277_level *lv)
+{
+    file_ctx *f = ctx;
+    if (lv->kind == STATUS_277_SOURCE && !f->payer_hint) {
+        const char *ids[] = {lv->id, f->isa_sender + (strchr(f->isa_sender, ':') ? strchr(f->isa_sender, ':') - f->isa_sender + 1 : 0)};
+        const payer_profile *p = find_payer(f->r->cfg, ids, 2);
+        if (p)
+            use_payer(f, p);
+    }
+}
+
+static void on_277_claim(void *ctx, const status_277_claim *c)
+{
+    file_ctx *f = ctx;
+    if (f->fatal != CH_OK)
+        return;
+    f->res->claims++;
+    /* a claim without its own status takes its provider's or receiver's */
+    const status_277_status *st = &c->status;
+    if (st->verdict == STATUS_277_NONE && c->provider && c->provider->status.verdict != STATUS_277_NONE)
+        st = &c->provider->status;
+    if (st->verdict == STATUS_277_NONE && c->receiver && c->receiver->status.verdict != STATUS_277_NONE)
+        st = &c->receiver->status;
+    match_query q;
+    match_result m;
+    match_query_from_277(c, &q);
+    match_status ms = find_claim(f, &q, &m);
+    if (f->fatal != CH_OK)
+        return;
+    if (ms != MATCH_MATCHED) {
+        if (ms == MATCH_AMBIGUOUS)
+            f->res->ambiguous++;
+        else
+            f->res->unmatched++;
+        worklist(f, ms == MATCH_AMBIGUOUS ? "ambiguous" : "unmatched", 0, NULL, c->pcn, 0, "277CA (%s): %s",
+                 status_277_verdict_name(st->verdict), m.why);
+        return;
+    }
+    ledger_claim_brief cl = *f->matched;
+    char why[900];
+    snprintf(why, sizeof why, "277CA: %s", st->reason[0] ? st->reason : status_277_verdict_name(st->verdict));
+    switch (st->verdict) {
+    case STATUS_277_ACCEPTED:
+        if (cl.state == LEDGER_SENT || cl.state == LEDGER_ACKNOWLEDGED) {
+            if (move_claim_no(f, &cl, LEDGER_ACCEPTED, c->payer_claim_no, why))
+                f->res->accepted++;
+        } else if (c->payer_claim_no[0] && strcmp(c->payer_claim_no, cl.payer_claim_no))
+            fail_db(f, ledger_claim_set_payer_claim_no(f->r->l, cl.id, c->payer_claim_no, &f->ferr));
+        break;
+    case STATUS_277_REJECTED:
+        if ((cl.state == LEDGER_SENT || cl.state == LEDGER_ACKNOWLEDGED || cl.state == LEDGER_ACCEPTED) &&
+            move_claim(f, &cl, LEDGER_REJECTED, why)) {
+            f->res->rejected++;
+            worklist(f, "rejected", cl.id, cl.practice, cl.pcn, 0, "%s", why);
+        }
+        break;
+    case STATUS_277_PENDING:
+    case STATUS_277_NONE:
+        f->res->pending++;
+        break;
+    }
+}
+
+/* --- 835 ------------------------------------------------------------------------------- */
+
+static void on_payment(void *ctx, const remit_payment *p)
+{
+    file_ctx *f = ctx;
+    reconciler *r = f->r;
+    f->remit_id = 0;
+    f->skip = 0;
+    f->pay_claims = 0;
+    if (f->fatal != CH_OK)
+        return;
+    f->res->sets++;
+    if (!f->payer_hint) {
+        const char *ids[] = {p->payer_id, p->trace_payer, p->payer_ref, p->isa_sender, p->gs_sender};
+        const payer_profile *pp = find_payer(r->cfg, ids, 5);
+        if (pp)
+            use_payer(f, pp);
+    }
+    const config_practice *pr = find_practice(r->cfg, p->payee_npi, p->payee_tax_id);
+    snprintf(f->practice, sizeof f->practice, "%s", pr ? pr->id : "");
+    ledger_remittance rm;
+    memset(&rm, 0, sizeof rm);
+    snprintf(rm.payer, sizeof rm.payer, "%s", f->prof ? f->prof->name : p->payer_id[0] ? p->payer_id : p->trace_payer);
+    remit_payment_key(p, rm.trace_key, sizeof rm.trace_key);
+    snprintf(rm.practice, sizeof rm.practice, "%s", f->practice);
+    rm.paid_cents = p->amount;
+    snprintf(rm.method, sizeof rm.method, "%s", p->method);
+    snprintf(rm.pay_date, sizeof rm.pay_date, "%s", p->date);
+    snprintf(rm.payee_npi, sizeof rm.payee_npi, "%s", p->payee_npi);
+    snprintf(rm.payee_tax_id, sizeof rm.payee_tax_id, "%s", p->payee_tax_id);
+    snprintf(rm.file, sizeof rm.file, "%s", f->path);
+    snprintf(rm.sha256, sizeof rm.sha256, "%s", f->res->sha256);
+    ch_error e;
+    ch_code rc = ledger_remittance_add(r->l, &rm, &e);
+    if (rc == CH_ERR_EXISTS) {
+        f->skip = 1;
+        f->res->duplicates++;
+        log_msg(LOG_INFO, "reconcile %s: %s: nothing changed", f->path, e.msg);
+        return;
+    }
+    if (rc != CH_OK) {
+        f->ferr = e;
+        fail_db(f, rc);
+        return;
+    }
+    f->remit_id = rm.id;
+    if (r->posted.n == r->posted.cap) {
+        size_t cap = r->posted.cap ? r->posted.cap * 2 : 16;
+        int64_t *v = realloc(r->posted.v, cap * sizeof *v);
+        if (v) {
+            r->posted.v = v;
+            r->posted.cap = cap;
+        }
+    }
+    if (r->posted.n < r->posted.cap)
+        r->posted.v[r->posted.n++] = rm.id;
+    if (!pr)
+        worklist(f, "payee", 0, NULL, rm.trace_key, p->amount,
+                 "835 payment %s: the payee (NPI '%s', tax id '%s') is not a configured practice", rm.trace_key,
+                 p->payee_npi, p->payee_tax_id[0] ? "on file" : "");
+}
+
+static int64_t co_total(const remit_claim *c)
+{
+    int64_t t = remit_adj_sum(c->adj, c->nadj, "CO");
+    for (unsigned i = 0; i < c->nlines; i++)
+        t += remit_adj_sum(c->lines[i].adj, c->lines[i].nadj, "CO");
+    return t;
+}
+
+static int64_t oa23(const remit_adj *a, unsigned n)
+{
+    int64_t t = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (!strcmp(a[i].group, "OA") && !strcmp(a[i].reason, "23"))
+            t += a[i].amount;
+    return t;
+}
+
+static int64_t prior_payer_total(const remit_claim *c)
+{
+    int64_t t = oa23(c->adj, c->nadj);
+    for (unsigned i = 0; i < c->nlines; i++)
+        t += oa23(c->lines[i].adj, c->lines[i].nadj);
+    return t;
+}
+
+static ch_code post_adjustments(file_ctx *f, int64_t cp, int64_t lp, const remit_adj *a, unsigned n)
+{
+    ledger_adjustment v[32];
+    while (n) {
+        unsigned k = n < 32 ? n : 32;
+        for (unsigned i = 0; i < k; i++)
+            v[i] = (ledger_adjustment){.group = a[i].group, .reason = a[i].reason, .quantity = a[i].quantity,
+                                       .cents = a[i].amount};
+        ch_code rc = ledger_adjustments_add(f->r->l, cp, lp, v, k, &f->ferr);
+        if (rc != CH_OK)
+            return rc;
+        a += k;
+        n -= k;
+    }
+    return CH_OK;
+}
+
+/* The claim's lines as we sent them (for match_lines), from its document. */
+static void ledger_lines(file_ctx *f, claim_ref *ref)
+{
+    ref->lines = NULL;
+    ref->nlines = 0;
+    if (!load_doc(f, (int64_t)ref->id))
+        return;
+    const encounter *e = &f->r->enc;
+    unsigned n = e->nlines < ENC_MAX_LINES ? e->nlines : ENC_MAX_LINES;
+    for (unsigned i = 0; i < n; i++) {
+        const enc_line *el = &e->lines[i];
+        claim_line_ref *l = &f->lines[i];
+        memset(l, 0, sizeof *l);
+        l->line_no = i + 1;
+        l->procedure = el->procedure;
+        for (unsigned k = 0; k < el->nmodifiers && k < 4; k++)
+            l->modifiers[k] = el->modifiers[k];
+        l->charge = el->charge;
+        l->date = el->date_from[0] ? el->date_from : e->statement_from;
+    }
+    ref->lines = f->lines;
+    ref->nlines = n;
+}
+
+static void post_reversal(file_ctx *f, const remit_claim *c, const ledger_claim_brief *cl)
+{
+    ledger_claim_payment old;
+    ch_error e;
+    ch_code rc = ledger_claim_payment_open(f->r->l, cl->id, c->payer_claim_no, &old, &e);
+    if (rc == CH_ERR_NOTFOUND && c->payer_claim_no[0])
+        rc = ledger_claim_payment_open(f->r->l, cl->id, NULL, &old, &e);
+    if (rc != CH_OK && rc != CH_ERR_NOTFOUND) {
+        f->ferr = e;
+        fail_db(f, rc);
+        return;
+    }
+    int have_old = rc == CH_OK;
+    ledger_claim_payment cp;
+    memset(&cp, 0, sizeof cp);
+    cp.claim_id = cl->id;
+    cp.remittance_id = f->remit_id;
+    snprintf(cp.status_code, sizeof cp.status_code, "%s", c->status);
+    snprintf(cp.outcome, sizeof cp.outcome, "reversal");
+    cp.billed = c->charge;
+    cp.paid = c->paid;
+    cp.patient_resp = c->has_patient_resp ? c->patient_resp : c->pr_total;
+    cp.allowed = have_old ? -old.allowed : 0;
+    snprintf(cp.payer_claim_no, sizeof cp.payer_claim_no, "%s", c->payer_claim_no);
+    cp.reversal = 1;
+    if ((rc = ledger_claim_payment_add(f->r->l, &cp, &f->ferr)) != CH_OK ||
+        (rc = post_adjustments(f, cp.id, 0, c->adj, c->nadj)) != CH_OK) {
+        fail_db(f, rc);
+        return;
+    }
+    f->res->reversals++;
+    f->res->posted++;
+    f->res->paid_cents += c->paid;
+    char why[300], a[32];
+    if (have_old) {
+        fail_db(f, ledger_claim_payment_reverse(f->r->l, old.id, cp.id, &f->ferr));
+        snprintf(why, sizeof why, "835 %s: reversal of the payment posted %s (payer claim %s), %s taken back",
+                 c->payment ? c->payment->trace : "", old.posted_at, old.payer_claim_no[0] ? old.payer_claim_no : "-",
+                 money(-c->paid, a));
+        move_claim(f, cl, LEDGER_ACCEPTED, why);
+    } else {
+        worklist(f, "unmatched", cl->id, cl->practice, c->pcn, c->paid,
+                 "835 reversal (CLP02 22) of claim %" PRId64 ": no payment posted to it to reverse (%s)", cl->id,
+                 money(c->paid, a));
+    }
+}
+
+static void on_claim(void *ctx, const remit_payment *p, const remit_claim *c)
+{
+    file_ctx *f = ctx;
+    (void)p;
+    if (f->skip || f->fatal != CH_OK || !f->remit_id)
+        return;
+    f->res->claims++;
+    f->pay_claims++;
+    f->res->billed_cents += c->is_reversal ? 0 : c->charge;
+    match_query q;
+    match_result m;
+    match_query_from_835(c, &q);
+    match_status ms = find_claim(f, &q, &m);
+    if (f->fatal != CH_OK)
+        return;
+    if (ms != MATCH_MATCHED) {
+        if (ms == MATCH_AMBIGUOUS)
+            f->res->ambiguous++;
+        else
+            f->res->unmatched++;
+        worklist(f, ms == MATCH_AMBIGUOUS ? "ambiguous" : "unmatched", 0, NULL, c->pcn, c->paid, "835 claim %u: %s",
+                 c->index, m.why);
+        return;
+    }
+    ledger_claim_brief cl = *f->matched;
+    if (c->is_reversal) {
+        post_reversal(f, c, &cl);
+        return;
+    }
+    remit_outcome o = remit_claim_outcome(c);
+    int64_t pr = c->has_patient_resp ? c->patient_resp : c->pr_total;
+    /* paid less than billed minus contractual, patient and prior payer
+     * (OA-23, on a secondary claim) amounts: partial */
+    if (o == REMIT_PAID && c->paid < c->charge - co_total(c) - c->pr_total - prior_payer_total(c))
+        o = REMIT_PARTIAL;
+    ledger_claim_payment cp;
+    memset(&cp, 0, sizeof cp);
+    cp.claim_id = cl.id;
+    cp.remittance_id = f->remit_id;
+    snprintf(cp.status_code, sizeof cp.status_code, "%s", c->status);
+    snprintf(cp.outcome, sizeof cp.outcome, "%s", remit_outcome_name(o));
+    cp.billed = c->charge;
+    cp.paid = c->paid;
+    cp.patient_resp = pr;
+    snprintf(cp.payer_claim_no, sizeof cp.payer_claim_no, "%s", c->payer_claim_no);
+    int64_t allowed = 0;
+    for (unsigned i = 0; i < c->nlines; i++)
+        allowed += c->lines[i].has_allowed ? c->lines[i].allowed : c->lines[i].paid + c->lines[i].pr_total;
+    if (!c->nlines)
+        allowed = o == REMIT_DENIED ? 0 : c->paid + pr;
+    cp.allowed = allowed;
+    ch_code rc = ledger_claim_payment_add(f->r->l, &cp, &f->ferr);
+    if (rc == CH_OK)
+        rc = post_adjustments(f, cp.id, 0, c->adj, c->nadj);
+    if (rc != CH_OK) {
+        fail_db(f, rc);
+        return;
+    }
+    /* lines */
+    if (c->nlines) {
+        claim_ref ref = {.id = (uint64_t)cl.id, .pcn = cl.pcn, .charge = cl.total_cents, .user = &cl};
+        ledger_lines(f, &ref);
+        match_line_result lm[REMIT_MAX_LINES];
+        if (ref.nlines)
+            match_lines(f->rules, c, &ref, lm);
+        for (unsigned i = 0; i < c->nlines && rc == CH_OK; i++) {
+            const remit_line *rl = &c->lines[i];
+            char mods[16] = "";
+            size_t mn = 0;
+            for (unsigned k = 0; k < rl->nmod; k++)
+                mn += (size_t)snprintf(mods + mn, sizeof mods - mn, "%s%s", k ? ":" : "", rl->mod[k]);
+            ledger_line_payment lp = {
+                .claim_payment_id = cp.id,
+                .line_no = ref.nlines && lm[i].status == MATCH_MATCHED && lm[i].ledger_line >= 0
+                               ? ref.lines[lm[i].ledger_line].line_no
+                               : 0,
+                .procedure = rl->orig_proc[0] ? rl->orig_proc : rl->proc,
+                .modifiers = mods,
+                .control = rl->control,
+                .billed = rl->charge,
+                .paid = rl->paid,
+                .allowed = rl->has_allowed ? rl->allowed : rl->paid + rl->pr_total,
+                .units_x100 = rl->units_x100,
+            };
+            rc = ledger_line_payment_add(f->r->l, &lp, &f->ferr);
+            if (rc == CH_OK)
+                rc = post_adjustments(f, cp.id, lp.id, rl->adj, rl->nadj);
+            match_underpayment u;
+            if (rc == CH_OK && match_line_underpaid(f->rules, c, rl, &u)) {
+                char a[32], b[32], s[32];
+                f->res->underpaid++;
+                worklist(f, "underpaid", cl.id, cl.practice, cl.pcn, u.shortfall,
+                         "835 line %u (%s): allowed %s, expected %s: %s short", i + 1, lp.procedure,
+                         money(u.allowed, a), money(u.expected, b), money(u.shortfall, s));
+            }
+        }
+        if (rc != CH_OK) {
+            fail_db(f, rc);
+            return;
+        }
+    }
+    f->res->posted++;
+    f->res->paid_cents += c->paid;
+    ledger_state to = o == REMIT_PAID ? LEDGER_PAID : o == REMIT_PARTIAL ? LEDGER_PARTIAL : LEDGER_DENIED;
+    if (o == REMIT_PAID)
+        f->res->paid++;
+    else if (o == REMIT_PARTIAL)
+        f->res->partial++;
+    else
+        f->res->denied++;
+    char why[300], a[32], b[32];
+    snprintf(why, sizeof why, "835 %s: %s, paid %s of %s (CLP02 %s)", c->payment ? c->payment->trace : "",
+             remit_outcome_name(o), money(c->paid, a), money(c->charge, b), c->status);
+    const char *no = c->payer_claim_no[0] && strcmp(c->payer_claim_no, cl.payer_claim_no) ? c->payer_claim_no : NULL;
+    if (!move_claim_no(f, &cl, to, no, why) && cl.state != to && f->fatal == CH_OK) {
+        /* a claim paid before stays paid; anything else is for a person to look at */
+        if (cl.state != LEDGER_PAID && cl.state != LEDGER_PARTIAL && cl.state != LEDGER_DENIED)
+            worklist(f, "state", cl.id, cl.practice, cl.pcn, c->paid,
+                     "835 says %s but the claim is %s: posted, state left as it is", remit_outcome_name(o),
+                     ledger_state_name(cl.state));
+    }
+}
+
+static void on_plb(void *ctx, const remit_payment *p, const remit_plb *plb)
+{
+    file_ctx *f = ctx;
+    (void)p;
+    if (f->skip || f->fatal != CH_OK || !f->remit_id)
+        return;
+    for (unsigned i = 0; i < plb->nadj; i++) {
+        ch_code rc = ledger_plb_add(f->r->l, f->remit_id, plb->provider_id, plb->fiscal_date, plb->adj[i].reason,
+                                    plb->adj[i].ref, plb->adj[i].amount, &f->ferr);
+        if (rc != CH_OK) {
+            fail_db(f, rc);
+            return;
+        }
+        f->res->plb_cents += plb->adj[i].amount;
+    }
+}
+
+static void on_payment_end(void *ctx, const remit_payment *p)
+{
+    file_ctx *f = ctx;
+    if (f->skip || f->fatal != CH_OK || !f->remit_id)
+        return;
+    int flagged = !p->balanced || p->balance_errors || p->errors || !p->complete;
+    char key[64], a[32], b[32];
+    remit_payment_key(p, key, sizeof key);
+    if (!p->balanced || p->balance_errors) {
+        f->res->flagged = 1;
+        worklist(f, "unbalanced", 0, NULL, key, p->amount,
+                 "835 payment %s does not balance (%u balancing errors; BPR02 %s, claims paid less PLB %s)%s%s", key,
+                 p->balance_errors, money(p->amount, a), money(p->total_paid - p->total_plb, b),
+                 f->ndiag_kept ? ": first: " : "", f->ndiag_kept ? f->first_diag[0] : "");
+    }
+    fail_db(f, ledger_remittance_finish(f->r->l, f->remit_id, f->pay_claims, flagged, &f->ferr));
+}
+
+/* --- files ----------------------------------------------------------------------------- */
+
+/* The interchange's sender and receiver ("QQ:ID") and the first ST01. */
+static void sniff(const char *buf, size_t len, char *st01, size_t st01_size, char *sender, char *receiver)
+{
+    st01[0] = sender[0] = receiver[0] = '\0';
+    size_t i = 0;
+    while (i < len && (buf[i] == ' ' || buf[i] == '\r' || buf[i] == '\n' || buf[i] == '\t'))
+        i++;
+    if (len - i < 106 || strncmp(buf + i, "ISA", 3))
+        return;
+    const char *isa = buf + i;
+    char es = isa[3];
+    /* the 16 ISA elements */
+    const char *el[17];
+    unsigned ne = 0;
+    size_t k = 3;
+    while (k < len - i && ne < 17) {
+        if (isa[k] == es) {
+            el[ne++] = isa + k + 1;
+            if (ne == 16)
+                break;
+        }
+        k++;
+    }
+    if (ne < 16)
+        return;
+    const char *end16 = el[15] + 1; /* ISA16 is one character */
+    if ((size_t)(end16 - buf) >= len)
+        return;
+    char ss = *end16;
+    char q[4], id[20];
+#define ELEM(n, out)                                                             \
+    do {                                                                         \
+        const char *s_ = el[(n)-1];                                              \
+        size_t m_ = strcspn(s_, (char[]){es, '\0'});                             \
+        if (m_ >= sizeof(out))                                                   \
+            m_ = sizeof(out) - 1;                                                \
+        memcpy(out, s_, m_);                                                     \
+        out[m_] = '\0';                                                          \
+        while (m_ && out[m_ - 1] == ' ')                                         \
+            out[--m_] = '\0';                                                    \
+    } while (0)
+    ELEM(5, q);
+    ELEM(6, id);
+    snprintf(sender, 40, "%s:%s", q, id);
+    ELEM(7, q);
+    ELEM(8, id);
+    snprintf(receiver, 40, "%s:%s", q, id);
+#undef ELEM
+    /* the first ST */
+    const char *p = end16;
+    const char *lim = buf + len;
+    while (p && p < lim) {
+        p = memchr(p, ss, (size_t)(lim - p));
+        if (!p)
+            break;
+        p++;
+        while (p < lim && (*p == '\r' || *p == '\n'))
+            p++;
+        if (lim - p > 3 && p[0] == 'S' && p[1] == 'T' && p[2] == es) {
+            size_t m = 0;
+            p += 3;
+            while (p + m < lim && p[m] != es && p[m] != ss && m + 1 < st01_size)
+                m++;
+            memcpy(st01, p, m);
+            st01[m] = '\0';
+            return;
+        }
+    }
+}
+
+ch_code reconcile_new(reconciler **out, const config *cfg, ledger *l, const reconcile_opts *opts, ch_error *err)
+{
+    *out = NULL;
+    reconciler *r = calloc(1, sizeof *r);
+    if (!r)
+        return ch_error_set(err, CH_ERR_NOMEM, "reconcile: out of memory");
+    r->cfg = cfg;
+    r->l = l;
+    if (opts)
+        r->opts = *opts;
+    if (!r->opts.actor)
+        r->opts.actor = "reconcile";
+    match_rules_init(&r->dflt);
+    encounter_init(&r->enc);
+    *out = r;
+    return CH_OK;
+}
+
+void reconcile_free(reconciler *r)
+{
+    if (!r)
+        return;
+    match_rules_free(&r->dflt);
+    encounter_clear(&r->enc);
+    free(r->posted.v);
+    free(r->keyed);
+    free(r);
+}
+
+ch_code reconcile_file(reconciler *r, const char *path, const char *payer, reconcile_file_result *res, ch_error *err)
+{
+    memset(res, 0, sizeof *res);
+    snprintf(res->path, sizeof res->path, "%s", path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ch_error_set(err, CH_ERR_IO, "%s: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return ch_error_set(err, CH_ERR_IO, "%s: not a regular file", path);
+    }
+    size_t len = (size_t)sb.st_size;
+    void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+    close(fd);
+    if (len && map == MAP_FAILED)
+        return ch_error_set(err, CH_ERR_IO, "%s: %s", path, strerror(errno));
+    if (len)
+        madvise(map, len, MADV_SEQUENTIAL);
+    const char *buf = len ? map : "";
+    sha256_hex_of(buf, len, res->sha256);
+
+    file_ctx *f = calloc(1, sizeof *f);
+    if (!f) {
+        if (len)
+            munmap(map, len);
+        return ch_error_set(err, CH_ERR_NOMEM, "reconcile: out of memory");
+    }
+    f->r = r;
+    f->res = res;
+    f->path = path;
+    f->payer_hint = payer;
+    f->rules = &r->dflt;
+    size_t posted_mark = r->posted.n;
+    char st01[8];
+    sniff(buf, len, st01, sizeof st01, f->isa_sender, f->isa_receiver);
+    ch_code rc = CH_OK;
+    if (!strcmp(st01, "999"))
+        snprintf(res->kind, sizeof res->kind, "999");
+    else if (!strcmp(st01, "277"))
+        snprintf(res->kind, sizeof res->kind, "277CA");
+    else if (!strcmp(st01, "835"))
+        snprintf(res->kind, sizeof res->kind, "835");
+    else {
+        rc = ch_error_set(err, CH_ERR_SYNTAX, "%s: not a 999, 277CA or 835 (%s)", path,
+                          st01[0] ? "transaction set" : "no ISA and ST found");
+        goto out;
+    }
+    if (payer) {
+        const payer_profile *pp = config_profile(r->cfg, payer);
+        if (!pp) {
+            rc = ch_error_set(err, CH_ERR_CONFIG, "%s: payer '%s' is not configured", path, payer);
+            goto out;
+        }
+        snprintf(res->payer, sizeof res->payer, "%s", payer);
+    }
+    if ((rc = ledger_begin(r->l, err)) != CH_OK)
+        goto out;
+    if (payer)
+        use_payer(f, config_profile(r->cfg, payer));
+    else if (strcmp(res->kind, "835")) {
+        const char *id = strchr(f->isa_sender, ':');
+        const char *ids[] = {id ? id + 1 : f->isa_sender};
+        const payer_profile *pp = find_payer(r->cfg, ids, 1);
+        if (pp)
+            use_payer(f, pp);
+    }
+    ch_code rrc = CH_OK;
+    ch_error rerr;
+    memset(&rerr, 0, sizeof rerr);
+    if (!strcmp(res->kind, "999")) {
+        ack_999_events ev = {.set = on_999_set, .ctx = f};
+        rrc = ack_999_read_mem(buf, len, path, &ev, on_diag, f, NULL, &rerr);
+    } else if (!strcmp(res->kind, "277CA")) {
+        status_277_events ev = {.level = on_277_level, .claim = on_277_claim, .ctx = f};
+        rrc = status_277_read_mem(buf, len, path, &ev, on_diag, f, NULL, &rerr);
+    } else {
+        remit_835_events ev = {.payment = on_payment, .claim = on_claim, .plb = on_plb, .payment_end = on_payment_end,
+                               .ctx = f};
+        rrc = remit_835_read_mem(buf, len, path, &ev, on_diag, f, NULL, &rerr);
+    }
+    if (f->fatal != CH_OK) {
+        ledger_rollback(r->l);
+        /* nothing of the file was posted: forget its remittances */
+        rc = ch_error_set(err, f->fatal, "%s: %s (nothing of the file was posted)", path, f->ferr.msg);
+        goto out;
+    }
+    if (rrc == CH_ERR_NOMEM) {
+        ledger_rollback(r->l);
+        rc = ch_error_set(err, rrc, "%s: %s", path, rerr.msg);
+        goto out;
+    }
+    /* a file that broke the rules: posted as far as readable, and flagged */
+    if (rrc != CH_OK || res->errors > res->balance_errors) {
+        res->flagged = 1;
+        worklist(f, "invalid", 0, NULL, res->sha256, 0, "%s %s: %u error%s in the file%s%s%s%s; what was readable was posted",
+                 res->kind, path, res->errors, res->errors == 1 ? "" : "s", rrc != CH_OK ? ", reading stopped: " : "",
+                 rrc != CH_OK ? rerr.msg : "", f->ndiag_kept ? "; first: " : "", f->ndiag_kept ? f->first_diag[0] : "");
+    }
+    if (res->balance_errors)
+        res->flagged = 1;
+    if (f->fatal == CH_OK)
+        rc = ledger_commit(r->l, err);
+    else {
+        ledger_rollback(r->l);
+        rc = ch_error_set(err, f->fatal, "%s: %s", path, f->ferr.msg);
+    }
+    if (rc == CH_OK)
+        log_msg(LOG_INFO, "reconciled %s (%s): %u claims, %u posted, %u unmatched, %u ambiguous, %u worklist", path,
+                res->kind, res->claims, res->posted, res->unmatched, res->ambiguous, res->worklist);
+out:
+    if (rc != CH_OK)
+        r->posted.n = posted_mark; /* nothing of the file was posted: not in the reports */
+    free(f);
+    if (len)
+        munmap(map, len);
+    return rc;
+}
+
+/* --- reports ------------------------------------------------------------------------------ */
+
+typedef struct report {
+    char practice[32];
+    char dir[PATH_MAX];
+    char csv_tmp[PATH_MAX], csv_final[PATH_MAX];
+    char json_tmp[PATH_MAX], json_final[PATH_MAX];
+    FILE *csv, *json;
+    json_out j;
+    uint64_t claims;
+    int64_t billed, allowed, paid, patient;
+} report;
+
+typedef struct report_set {
+    reconciler *r;
+    report *v;
+    size_t n;
+    char stamp[32];
+    ch_code rc;
+    ch_error err;
+} report_set;
+
+static FILE *open_tmp(const char *path, ch_error *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        ch_error_set(err, CH_ERR_IO, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    FILE *fp = fdopen(fd, "w");
+    if (!fp) {
+        close(fd);
+        unlink(path);
+        ch_error_set(err, CH_ERR_IO, "%s: %s", path, strerror(errno));
+    }
+    return fp;
+}
+
+static report *report_for(report_set *rs, const char *practice)
+{
+    for (size_t i = 0; i < rs->n; i++)
+        if (!strcmp(rs->v[i].practice, practice))
+            return &rs->v[i];
+    report *v = realloc(rs->v, (rs->n + 1) * sizeof *v);
+    if (!v) {
+        rs->rc = ch_error_set(&rs->err, CH_ERR_NOMEM, "reconcile: out of memory");
+        return NULL;
+    }
+    rs->v = v;
+    report *p = &v[rs->n];
+    memset(p, 0, sizeof *p);
+    snprintf(p->practice, sizeof p->practice, "%s", practice[0] ? practice : "unknown");
+    const char *root = rs->r->opts.reports_dir;
+    ch_code rc;
+    if (root) {
+        snprintf(p->dir, sizeof p->dir, "%s/%s", root, p->practice);
+        rc = spool_mkdirs(p->dir, &rs->err);
+    } else
+        rc = spool_dir(p->dir, sizeof p->dir, rs->r->cfg->spool, SPOOL_REPORTS, p->practice, &rs->err);
+    if (rc != CH_OK) {
+        rs->rc = rc;
+        return NULL;
+    }
+    snprintf(p->csv_final, sizeof p->csv_final, "%s/posting-%s.csv", p->dir, rs->stamp);
+    snprintf(p->json_final, sizeof p->json_final, "%s/posting-%s.json", p->dir, rs->stamp);
+    snprintf(p->csv_tmp, sizeof p->csv_tmp, "%s/.posting-%s.csv.tmp", p->dir, rs->stamp);
+    snprintf(p->json_tmp, sizeof p->json_tmp, "%s/.posting-%s.json.tmp", p->dir, rs->stamp);
+    if (!(p->csv = open_tmp(p->csv_tmp, &rs->err))) {
+        rs->rc = CH_ERR_IO;
+        return NULL;
+    }
+    if (!(p->json = open_tmp(p->json_tmp, &rs->err))) {
+        fclose(p->csv);
+        unlink(p->csv_tmp);
+        rs->rc = CH_ERR_IO;
+        return NULL;
+    }
+    rs->n++;
+    fputs("claim_id,pcn,remittance,outcome,state,billed,allowed,paid,patient_responsibility,payer_claim_no,"
+          "adjustments\n",
+          p->csv);
+    json_init_file(&p->j, p->json);
+    json_obj_begin(&p->j);
+    json_kv_str(&p->j, "practice", p->practice);
+    json_kv_str(&p->j, "generated", rs->stamp);
+    json_key(&p->j, "claims");
+    json_arr_begin(&p->j);
+    return p;
+}
+
+static void csv_field(FILE *fp, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, fp);
+        return;
+    }
+    fputc('"', fp);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', fp);
+        fputc(*s, fp);
+    }
+    fputc('"', fp);
+}
+
+static int on_posting(void *ctx, const ledger_posting *p)
+{
+    report_set *rs = ctx;
+    report *rp = report_for(rs, p->practice);
+    if (!rp)
+        return 1;
+    char b[32], a[32], pd[32], pr[32], id[24];
+    snprintf(id, sizeof id, "%" PRId64, p->pay.claim_id);
+    fprintf(rp->csv, "%s,", id);
+    csv_field(rp->csv, p->pcn);
+    fputc(',', rp->csv);
+    csv_field(rp->csv, p->trace_key);
+    fprintf(rp->csv, ",%s,%s,%s,%s,%s,%s,", p->pay.outcome, ledger_state_name(p->state), money(p->pay.billed, b),
+            money(p->pay.allowed, a), money(p->pay.paid, pd), money(p->pay.patient_resp, pr));
+    csv_field(rp->csv, p->pay.payer_claim_no);
+    fputc(',', rp->csv);
+    json_obj_begin(&rp->j);
+    json_kv_int(&rp->j, "claim_id", p->pay.claim_id);
+    json_kv_str(&rp->j, "pcn", p->pcn);
+    json_kv_str(&rp->j, "remittance", p->trace_key);
+    json_kv_str(&rp->j, "outcome", p->pay.outcome);
+    json_kv_str(&rp->j, "state", ledger_state_name(p->state));
+    json_kv_cents(&rp->j, "billed", p->pay.billed);
+    json_kv_cents(&rp->j, "allowed", p->pay.allowed);
+    json_kv_cents(&rp->j, "paid", p->pay.paid);
+    json_kv_cents(&rp->j, "patient_responsibility", p->pay.patient_resp);
+    json_kv_str(&rp->j, "payer_claim_no", p->pay.payer_claim_no);
+    json_kv_bool(&rp->j, "reversal", p->pay.reversal);
+    json_key(&rp->j, "adjustments");
+    json_arr_begin(&rp->j);
+    /* "CO:45:1234 PR:2:500" */
+    char adjs[4096] = "";
+    size_t an = 0;
+    const char *s = p->adjustments;
+    while (*s) {
+        char g[4] = "", reason[8] = "";
+        long long cents = 0;
+        int used = 0;
+        if (sscanf(s, "%3[^:]:%7[^:]:%lld%n", g, reason, &cents, &used) != 3 || used <= 0)
+            break;
+        s += used;
+        while (*s == ' ')
+            s++;
+        const char *gt = codes_text("group_codes", g);
+        const char *rt = codes_text("carc", reason);
+        char amt[32];
+        money(cents, amt);
+        json_obj_begin(&rp->j);
+        json_kv_str(&rp->j, "group", g);
+        json_kv_str(&rp->j, "group_text", gt ? gt : "unknown code");
+        json_kv_str(&rp->j, "reason", reason);
+        json_kv_str(&rp->j, "reason_text", rt ? rt : "unknown code");
+        json_kv_cents(&rp->j, "amount", cents);
+        json_obj_end(&rp->j);
+        if (an < sizeof adjs)
+            an += (size_t)snprintf(adjs + an, sizeof adjs - an, "%s%s-%s %s (%s)", an ? "; " : "", g, reason, amt,
+                                   rt ? rt : "unknown code");
+    }
+    json_arr_end(&rp->j);
+    json_obj_end(&rp->j);
+    csv_field(rp->csv, adjs);
+    fputc('\n', rp->csv);
+    rp->claims++;
+    rp->billed += p->pay.reversal ? 0 : p->pay.billed;
+    rp->allowed += p->pay.allowed;
+    rp->paid += p->pay.paid;
+    rp->patient += p->pay.patient_resp;
+    return 0;
+}
+
+static ch_code close_tmp(FILE *fp, const char *tmp, const char *final, ch_error *err)
+{
+    int bad = fflush(fp) != 0 || fsync(fileno(fp)) != 0;
+    bad |= fclose(fp) != 0;
+    if (bad || rename(tmp, final) != 0) {
+        ch_error_set(err, CH_ERR_IO, "%s: %s", final, strerror(errno));
+        unlink(tmp);
+        return CH_ERR_IO;
+    }
+    return CH_OK;
+}
+
+ch_code reconcile_finish(reconciler *r, void (*on_report)(void *ctx, const char *practice, const char *path),
+                         void *ctx, ch_error *err)
+{
+    if (r->opts.no_reports || !r->posted.n)
+        return CH_OK;
+    report_set rs;
+    memset(&rs, 0, sizeof rs);
+    rs.r = r;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    snprintf(rs.stamp, sizeof rs.stamp, "%04d%02d%02dT%02d%02d%02d.%03ldZ-%ld", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, (long)getpid());
+    ch_code rc = CH_OK;
+    for (size_t i = 0; i < r->posted.n && rc == CH_OK && rs.rc == CH_OK; i++)
+        rc = ledger_postings_each(r->l, r->posted.v[i], on_posting, &rs, err);
+    if (rc == CH_OK && rs.rc != CH_OK) {
+        rc = rs.rc;
+        if (err)
+            *err = rs.err;
+    }
+    for (size_t i = 0; i < rs.n; i++) {
+        report *p = &rs.v[i];
+        json_arr_end(&p->j);
+        json_key(&p->j, "totals");
+        json_obj_begin(&p->j);
+        json_kv_uint(&p->j, "claims", p->claims);
+        json_kv_cents(&p->j, "billed", p->billed);
+        json_kv_cents(&p->j, "allowed", p->allowed);
+        json_kv_cents(&p->j, "paid", p->paid);
+        json_kv_cents(&p->j, "patient_responsibility", p->patient);
+        json_obj_end(&p->j);
+        json_obj_end(&p->j);
+        fputc('\n', p->json);
+        if (rc != CH_OK) {
+            fclose(p->csv);
+            fclose(p->json);
+            unlink(p->csv_tmp);
+            unlink(p->json_tmp);
+            continue;
+        }
+        ch_code c1 = close_tmp(p->csv, p->csv_tmp, p->csv_final, err);
+        ch_code c2 = close_tmp(p->json, p->json_tmp, p->json_final, c1 == CH_OK ? err : NULL);
+        if (c1 == CH_OK && c2 == CH_OK) {
+            spool_sync_dir(p->dir, NULL);
+            if (on_report) {
+                on_report(ctx, p->practice, p->csv_final);
+                on_report(ctx, p->practice, p->json_final);
+            }
+        } else
+            rc = c1 != CH_OK ? c1 : c2;
+    }
+    free(rs.v);
+    r->posted.n = 0;
+    return rc;
+}
+
+/* --- the daemon's inbox ----------------------------------------------------------------------- */
+
+static int any_name(const char *name) { return name[0] != '.'; }
+
+static ch_code inbox_payer(reconciler *r, const char *payer, unsigned *done, ch_error *err)
+{
+    char dir[PATH_MAX], arch[PATH_MAX];
+    ch_code rc;
+    if ((rc = spool_dir(dir, sizeof dir, r->cfg->spool, SPOOL_INBOX, payer, err)) != CH_OK ||
+        (rc = spool_dir(arch, sizeof arch, r->cfg->spool, SPOOL_ARCHIVE, payer, err)) != CH_OK)
+        return rc;
+    char **names = NULL;
+    size_t n = 0;
+    if ((rc = spool_list(dir, any_name, &names, &n, err)) != CH_OK)
+        return rc;
+    for (size_t i = 0; i < n && rc == CH_OK; i++) {
+        char path[PATH_MAX], final[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        reconcile_file_result res;
+        ch_error e;
+        ch_code frc = reconcile_file(r, path, payer, &res, &e);
+        if (frc == CH_ERR_DB || frc == CH_ERR_BUSY || frc == CH_ERR_NOMEM) {
+            rc = frc; /* leave the file where it is: the next round tries again */
+            if (err)
+                *err = e;
+            break;
+        }
+        if (frc != CH_OK)
+            log_msg(LOG_WARNING, "reconcile: %s", e.msg);
+        rc = spool_move(path, arch, names[i], final, sizeof final, err);
+        if (rc == CH_OK)
+            (*done)++;
+    }
+    spool_list_free(names, n);
+    return rc;
+}
+
+ch_code reconcile_inbox(const config *cfg, ledger *l, const char *payer, unsigned *done, ch_error *err)
+{
+    *done = 0;
+    reconciler *r;
+    ch_code rc = reconcile_new(&r, cfg, l, NULL, err);
+    if (rc != CH_OK)
+        return rc;
+    if (payer)
+        rc = inbox_payer(r, payer, done, err);
+    else
+        for (size_t i = 0; i < cfg->nprofiles && rc == CH_OK; i++)
+            rc = inbox_payer(r, cfg->profiles[i]->name, done, err);
+    ch_code rc2 = reconcile_finish(r, NULL, NULL, rc == CH_OK ? err : NULL);
+    reconcile_free(r);
+    return rc != CH_OK ? rc : rc2;
+}
