@@ -528,12 +528,11 @@ ch_code ledger_money_posted_today(ledger *l, const ledger_scope *scope, const ch
 {
     *cents = 0;
     *available = 0;
-    /* Posted payments are written by reconciliation (835 posting), which
-     * keeps them in a `payments` table (claim_id, paid_cents, posted_at).
-     * A ledger without that table, or with one of another shape, has no
-     * posted money to report: "not available", never a made-up 0. */
+    /* Posted payments are written by reconciliation (835 posting) into
+     * claim_payments (schema 3); a reversal is a posting of its own with the
+     * negated amount, so the sum is what was really posted today. */
     sqlite3_stmt *s;
-    ch_code rc = prepare(l, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'payments'", &s, err,
+    ch_code rc = prepare(l, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'claim_payments'", &s, err,
                          "look for payments");
     if (rc != CH_OK)
         return rc;
@@ -544,11 +543,11 @@ ch_code ledger_money_posted_today(ledger *l, const ledger_scope *scope, const ch
     char cond[160], sql[1024];
     scope_sql(scope, "c.practice", 1, cond, sizeof cond);
     snprintf(sql, sizeof sql,
-             "SELECT coalesce(sum(p.paid_cents), 0) FROM payments p JOIN claims c ON c.id = p.claim_id "
+             "SELECT coalesce(sum(p.paid_cents), 0) FROM claim_payments p JOIN claims c ON c.id = p.claim_id "
              "WHERE %s%s AND substr(p.posted_at, 1, 10) = strftime('%%Y-%%m-%%d', 'now')",
              cond, practice ? " AND c.practice = ?2" : "");
     if (sqlite3_prepare_v2(ledger_sqlite_db(l), sql, -1, &s, NULL) != SQLITE_OK)
-        return CH_OK; /* a payments table of another shape: not available */
+        return CH_OK; /* an older ledger: not available */
     scope_bind(s, scope, 1);
     if (practice)
         sqlite3_bind_text(s, 2, practice, -1, SQLITE_STATIC);

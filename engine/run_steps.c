@@ -9,6 +9,7 @@
 #include "demo_payer.h"
 #include "intake.h"
 #include "ledger.h"
+#include "reconcile.h"
 #include "log.h"
 #include "send.h"
 #include "transport.h"
@@ -95,6 +96,12 @@ static ch_code step_collect(void *vctx, const char *payer, unsigned *done, ch_er
     return rc;
 }
 
+static ch_code step_reconcile(void *vctx, const char *payer, unsigned *done, ch_error *err)
+{
+    run_ctx *c = vctx;
+    return reconcile_inbox(c->a->cfg, c->a->led, payer, done, err);
+}
+
 static uint64_t queued(void *vctx, const char *payer)
 {
     run_ctx *c = vctx;
@@ -116,5 +123,6 @@ void run_ops(run_ctx *c, daemon_ops *ops)
     ops->batch = step_batch;
     ops->send = step_send;
     ops->collect = step_collect;
+    ops->reconcile = step_reconcile;
     ops->queued = queued;
 }
