@@ -428,9 +428,9 @@ static void check_one(ectx *c, const x12_gelem *e, x12_str v, unsigned m)
         codeset(c, e, v);
 }
 
-static void check_element(ectx *c, const x12_gelem *e, x12_str v)
+/* Check element value v whose byte classes are m. */
+static void check_element_m(ectx *c, const x12_gelem *e, x12_str v, unsigned m)
 {
-    unsigned m = scan(c->cls, v);
     if (!(m & CLS_REP)) {
         c->rep = e->reps == 1 ? 0 : 1;
         check_one(c, e, v, m);
@@ -457,6 +457,11 @@ static void check_element(ectx *c, const x12_gelem *e, x12_str v)
         p = q + 1;
     }
     c->rep = 0;
+}
+
+static void check_element(ectx *c, const x12_gelem *e, x12_str v)
+{
+    check_element_m(c, e, v, scan(c->cls, v));
 }
 
 /* ---- syntax notes -------------------------------------------------------- */
@@ -558,8 +563,10 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
         const char *p = raw + b;
         size_t len = en - b;
         const x12_gfast *f = i <= s->nel ? &s->fast[i] : NULL;
+        unsigned m = 0;
+        int scanned = 0;
         if (f && f->kind && !special) {
-            unsigned m = 0;
+            scanned = 1;
             for (size_t k = 0; k < len; k++)
                 m |= cls[(unsigned char)p[k]];
             if (f->kind == X12_FK_COMP && !(m & CLS_REP)) {
@@ -591,7 +598,10 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
         if (keybad && i == s->key_el && !s->key_comp)
             continue; /* the key value: reported when the segment was placed */
         c.skip_codes = !keybad && i == 3; /* ST03 */
-        check_element(&c, e, val);
+        if (scanned)
+            check_element_m(&c, e, val, m); /* the bytes were classified above */
+        else
+            check_element(&c, e, val);
         c.skip_codes = 0;
     }
     if (last > s->maxpos) {
