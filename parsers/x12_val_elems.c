@@ -371,23 +371,24 @@ static void check_composite(ectx *c, const x12_gelem *e, x12_str v)
     uint64_t present = 0;
     unsigned j = 1, m = 0;
     c->composite = v;
-    /* components 1 and 2 first: the checks of hi and proc read them */
+    /* components 1 and 2 are kept as the pass meets them, for the checks of
+     * hi and proc (until both are known they split the composite anew) */
     c->q1 = c->q2 = (x12_str){"", 0};
-    size_t i = 0;
-    for (unsigned q = 1; q <= 2 && i <= n; q++) {
-        size_t b = i;
-        while (i < n && !(cls[(unsigned char)p[i]] & CLS_COMP))
-            i++;
-        *(q == 1 ? &c->q1 : &c->q2) = (x12_str){p + b, i - b};
-        i++;
-    }
-    c->split = 1;
+    c->split = 0;
     /* one pass: split on the component separator, classifying as it goes */
-    for (i = 0; i <= n; i++) {
+    for (size_t i = 0; i <= n; i++) {
         unsigned k = i < n ? cls[(unsigned char)p[i]] : CLS_COMP;
         if (!(k & CLS_COMP)) {
             m |= k;
             continue;
+        }
+        if (j <= 2) {
+            if (j == 1) {
+                c->q1 = (x12_str){p + start, i - start};
+            } else {
+                c->q2 = (x12_str){p + start, i - start};
+                c->split = 1;
+            }
         }
         if (i > start) {
             if (j < 64)
@@ -398,6 +399,7 @@ static void check_composite(ectx *c, const x12_gelem *e, x12_str v)
         start = i + 1;
         m = 0;
     }
+    c->split = 1;
     for (unsigned r = 0; r < e->nreq; r++) {
         unsigned q = e->req[r];
         if (q < 64 && !(present & (uint64_t)1 << q)) {
