@@ -30,6 +30,7 @@ typedef struct xv_frame {
     int idx;              /* child matched last; -1 before any */
     int gfrom;            /* loop->group[idx] (0 before any): the run we are in */
     int done;             /* required children below this were checked */
+    unsigned rdone;       /* first index into loop->req at or past done */
     uint32_t *count;      /* [loop->nchild] uses in this repeat */
     xv_slot *slot;        /* [loop->nslot] */
     x12_pos start;        /* the loop's first segment */
