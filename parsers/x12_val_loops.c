@@ -397,7 +397,7 @@ static inline int tag_ok(uint32_t tag, size_t n)
 void xv_loops_segment(xv *v, const x12_segment *seg)
 {
     uint32_t tag = x12_tag32(seg->tag.p, seg->tag.len);
-    if (tag && !tag_ok(tag, seg->tag.len))
+    if (!tag || !tag_ok(tag, seg->tag.len))
         return; /* a malformed tag: the tokenizer has reported it */
     if (v->top < 0)
         return; /* after the root closed (a stray segment after SE is the envelope's) */
