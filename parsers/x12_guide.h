@@ -91,6 +91,7 @@ enum {
 typedef struct x12_gfast {
     uint8_t kind;          /* X12_FK_* */
     uint8_t check;         /* x12_gcheck to run after */
+    uint8_t plain;         /* CODE: every code is letters, digits and spaces */
     uint16_t min, max;
     uint16_t ncodes;
     uint64_t code[2];      /* the first two codes packed (see x12_gcodes) */

@@ -31,6 +31,12 @@ static void build_classes(xv *v, const x12_delims *d)
         v->cls[(unsigned char)d->repetition] |= CLS_REP;
     v->cls[(unsigned char)d->component] |= CLS_COMP;
     v->cls_for = *d;
+    v->plain_delims = 1;
+    for (int b = 0; b < 256; b++) {
+        int plain = (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || b == ' ';
+        if (plain && (v->cls[b] & (CLS_CTRL | CLS_REP | CLS_COMP)))
+            v->plain_delims = 0;
+    }
 }
 
 static unsigned scan(const uint8_t *cls, x12_str v)
@@ -568,6 +574,20 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
         unsigned m = 0;
         int scanned = 0;
         if (f && f->kind && !special) {
+            /* a listed code (letters, digits, spaces) or a real date (digits)
+             * passes without looking at byte classes: it has none that
+             * matter when the separators are none of those bytes */
+            if (v->plain_delims &&
+                (f->kind == X12_FK_CODE ? f->plain && code_in(f, p, len)
+                                        : f->kind == X12_FK_DATE && len >= f->min && len <= f->max &&
+                                              x12_valid_date((x12_str){p, len}))) {
+                if (f->check) {
+                    c.elem = (int)i;
+                    c.composite = (x12_str){p, len};
+                    codeset(&c, f->e, c.composite);
+                }
+                continue;
+            }
             scanned = 1;
             for (size_t k = 0; k < len; k++)
                 m |= cls[(unsigned char)p[k]];
