@@ -634,8 +634,16 @@ static int build_tagix(parser *ps, x12_gloop *l, const x12_gnode *child, size_t 
         }
         list[ix[h].first + ix[h].n++] = (uint16_t)i;
     }
+    x12_gcand *cand = arena_alloc(&ps->a, (n + 1) * sizeof *cand);
+    if (!cand)
+        return nomem(ps);
+    for (size_t j = 0; j < n; j++) {
+        const x12_gseg *e = node_seg(&child[list[j]]);
+        cand[j] = (x12_gcand){list[j], e->key_el, e->key_comp, e->key};
+    }
     l->tagix = ix;
     l->tagix_list = list;
+    l->tagix_cand = cand;
     l->tagix_mask = mask;
     return 0;
 }

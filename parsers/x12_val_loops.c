@@ -36,25 +36,15 @@ typedef struct place {
 
 static const x12_gseg *node_entry(const x12_gnode *n) { return n->seg ? n->seg : n->loop->trigger; }
 
-static int key_ok(const x12_gseg *s, const x12_segment *seg)
-{
-    if (!s->key_el)
-        return 1;
-    x12_str v = s->key_comp ? x12_comp(seg, s->key_el, s->key_comp) : x12_elem(seg, s->key_el);
-    return x12_gcodes_has(&s->key, v.p, v.len);
-}
-
-/* First child of l at index in [from, to) with this tag (and key, unless
- * keyless); -1 when none. */
-/* x12_gloop_candidates, inlined into the hot path. */
-static inline const uint16_t *candidates(const x12_gloop *l, uint32_t tag32, unsigned *n)
+/* x12_gloop_candidates, inlined into the hot path, as candidate records. */
+static inline const x12_gcand *candidates(const x12_gloop *l, uint32_t tag32, unsigned *n)
 {
     uint32_t h = (tag32 * 2654435761u) & l->tagix_mask;
     for (;;) {
         const x12_gtagix *e = &l->tagix[h];
         if (e->tag32 == tag32) {
             *n = e->n;
-            return l->tagix_list + e->first;
+            return l->tagix_cand + e->first;
         }
         if (!e->tag32) {
             *n = 0;
@@ -64,18 +54,28 @@ static inline const uint16_t *candidates(const x12_gloop *l, uint32_t tag32, uns
     }
 }
 
+static int cand_key_ok(const x12_gcand *c, const x12_segment *seg)
+{
+    if (!c->key_el)
+        return 1;
+    x12_str v = c->key_comp ? x12_comp(seg, c->key_el, c->key_comp) : x12_elem(seg, c->key_el);
+    return x12_gcodes_has(&c->key, v.p, v.len);
+}
+
+/* First child of l at index in [from, to) with this tag (and key, unless
+ * keyless); -1 when none. */
 static int probe(const x12_gloop *l, uint32_t tag, const x12_segment *seg, int from, int to,
                  int keyless)
 {
     unsigned n;
-    const uint16_t *c = candidates(l, tag, &n);
+    const x12_gcand *c = candidates(l, tag, &n);
     for (unsigned i = 0; i < n; i++) {
-        int k = c[i];
+        int k = c[i].k;
         if (k < from)
             continue;
         if (k >= to)
             break;
-        if (keyless || key_ok(node_entry(&l->child[k]), seg))
+        if (keyless || cand_key_ok(&c[i], seg))
             return k;
     }
     return -1;
