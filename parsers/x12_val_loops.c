@@ -394,6 +394,20 @@ static inline int tag_ok(uint32_t tag, size_t n)
     return 1;
 }
 
+/* The segments balancing (x12_val_balance.c) adds up or opens sums on;
+ * it ignores every other one. */
+static inline int balance_tag(uint32_t t)
+{
+    switch (t) {
+    case TAG('C', 'L', 'M'): case TAG('S', 'V', '1'): case TAG('S', 'V', '2'): case TAG('S', 'V', '3'):
+    case TAG('B', 'P', 'R'): case TAG('C', 'L', 'P'): case TAG('S', 'V', 'C'): case TAG('C', 'A', 'S'):
+    case TAG('P', 'L', 'B'):
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 void xv_loops_segment(xv *v, const x12_segment *seg)
 {
     uint32_t tag = x12_tag32(seg->tag.p, seg->tag.len);
@@ -454,7 +468,7 @@ void xv_loops_segment(xv *v, const x12_segment *seg)
     }
     if (s->nwatch)
         xv_rules_segment(v, f, s, seg);
-    if (v->g->balance)
+    if (v->g->balance && balance_tag(s->tag32))
         xv_balance_segment(v, s, seg);
     xv_elements(v, s, seg, keybad);
 }
