@@ -398,6 +398,16 @@ static void fast_of(x12_gfast *f, const x12_gelem *e)
     f->ncodes = (uint16_t)(e->codes.n > 65535 ? 65535 : e->codes.n);
     for (uint32_t i = 0; i < 2 && i < e->codes.n; i++)
         f->code[i] = pack_code(&e->codes.v[i]);
+    f->plain = 1;
+    for (uint32_t i = 0; i < e->codes.n && f->plain; i++)
+        for (uint32_t b = 0; b < e->codes.v[i].len; b++) {
+            char ch = e->codes.v[i].s[b];
+            if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+                  ch == ' ')) {
+                f->plain = 0;
+                break;
+            }
+        }
     switch ((x12_gtype)e->type) {
     case X12_GT_AN:
     case X12_GT_ID:
@@ -624,8 +634,16 @@ static int build_tagix(parser *ps, x12_gloop *l, const x12_gnode *child, size_t 
         }
         list[ix[h].first + ix[h].n++] = (uint16_t)i;
     }
+    x12_gcand *cand = arena_alloc(&ps->a, (n + 1) * sizeof *cand);
+    if (!cand)
+        return nomem(ps);
+    for (size_t j = 0; j < n; j++) {
+        const x12_gseg *e = node_seg(&child[list[j]]);
+        cand[j] = (x12_gcand){list[j], e->key_el, e->key_comp, e->key};
+    }
     l->tagix = ix;
     l->tagix_list = list;
+    l->tagix_cand = cand;
     l->tagix_mask = mask;
     return 0;
 }

@@ -91,6 +91,7 @@ enum {
 typedef struct x12_gfast {
     uint8_t kind;          /* X12_FK_* */
     uint8_t check;         /* x12_gcheck to run after */
+    uint8_t plain;         /* CODE: every code is letters, digits and spaces */
     uint16_t min, max;
     uint16_t ncodes;
     uint64_t code[2];      /* the first two codes packed (see x12_gcodes) */
@@ -216,6 +217,14 @@ typedef struct x12_gtagix {
     uint16_t first, n;     /* into loop->tagix_list */
 } x12_gtagix;
 
+/* A candidate of the tag index with what placing a segment on it reads,
+ * so a probe touches one record instead of node, entry and key. */
+typedef struct x12_gcand {
+    uint16_t k;            /* child index */
+    uint8_t key_el, key_comp; /* of the child's entry (trigger for a loop) */
+    x12_gcodes key;
+} x12_gcand;
+
 typedef struct x12_gloop {
     const char *id;        /* "2300"; NULL for the transaction set itself */
     char usage;
@@ -242,6 +251,7 @@ typedef struct x12_gloop {
     uint32_t tagix_mask;   /* buckets - 1 */
     const x12_gtagix *tagix;
     const uint16_t *tagix_list;
+    const x12_gcand *tagix_cand; /* parallel to tagix_list */
     int line;
 } x12_gloop;
 

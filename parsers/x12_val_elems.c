@@ -31,6 +31,12 @@ static void build_classes(xv *v, const x12_delims *d)
         v->cls[(unsigned char)d->repetition] |= CLS_REP;
     v->cls[(unsigned char)d->component] |= CLS_COMP;
     v->cls_for = *d;
+    v->plain_delims = 1;
+    for (int b = 0; b < 256; b++) {
+        int plain = (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || b == ' ';
+        if (plain && (v->cls[b] & (CLS_CTRL | CLS_REP | CLS_COMP)))
+            v->plain_delims = 0;
+    }
 }
 
 static unsigned scan(const uint8_t *cls, x12_str v)
@@ -371,23 +377,24 @@ static void check_composite(ectx *c, const x12_gelem *e, x12_str v)
     uint64_t present = 0;
     unsigned j = 1, m = 0;
     c->composite = v;
-    /* components 1 and 2 first: the checks of hi and proc read them */
+    /* components 1 and 2 are kept as the pass meets them, for the checks of
+     * hi and proc (until both are known they split the composite anew) */
     c->q1 = c->q2 = (x12_str){"", 0};
-    size_t i = 0;
-    for (unsigned q = 1; q <= 2 && i <= n; q++) {
-        size_t b = i;
-        while (i < n && !(cls[(unsigned char)p[i]] & CLS_COMP))
-            i++;
-        *(q == 1 ? &c->q1 : &c->q2) = (x12_str){p + b, i - b};
-        i++;
-    }
-    c->split = 1;
+    c->split = 0;
     /* one pass: split on the component separator, classifying as it goes */
-    for (i = 0; i <= n; i++) {
+    for (size_t i = 0; i <= n; i++) {
         unsigned k = i < n ? cls[(unsigned char)p[i]] : CLS_COMP;
         if (!(k & CLS_COMP)) {
             m |= k;
             continue;
+        }
+        if (j <= 2) {
+            if (j == 1) {
+                c->q1 = (x12_str){p + start, i - start};
+            } else {
+                c->q2 = (x12_str){p + start, i - start};
+                c->split = 1;
+            }
         }
         if (i > start) {
             if (j < 64)
@@ -398,6 +405,7 @@ static void check_composite(ectx *c, const x12_gelem *e, x12_str v)
         start = i + 1;
         m = 0;
     }
+    c->split = 1;
     for (unsigned r = 0; r < e->nreq; r++) {
         unsigned q = e->req[r];
         if (q < 64 && !(present & (uint64_t)1 << q)) {
@@ -428,9 +436,9 @@ static void check_one(ectx *c, const x12_gelem *e, x12_str v, unsigned m)
         codeset(c, e, v);
 }
 
-static void check_element(ectx *c, const x12_gelem *e, x12_str v)
+/* Check element value v whose byte classes are m. */
+static void check_element_m(ectx *c, const x12_gelem *e, x12_str v, unsigned m)
 {
-    unsigned m = scan(c->cls, v);
     if (!(m & CLS_REP)) {
         c->rep = e->reps == 1 ? 0 : 1;
         check_one(c, e, v, m);
@@ -457,6 +465,11 @@ static void check_element(ectx *c, const x12_gelem *e, x12_str v)
         p = q + 1;
     }
     c->rep = 0;
+}
+
+static void check_element(ectx *c, const x12_gelem *e, x12_str v)
+{
+    check_element_m(c, e, v, scan(c->cls, v));
 }
 
 /* ---- syntax notes -------------------------------------------------------- */
@@ -558,8 +571,24 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
         const char *p = raw + b;
         size_t len = en - b;
         const x12_gfast *f = i <= s->nel ? &s->fast[i] : NULL;
+        unsigned m = 0;
+        int scanned = 0;
         if (f && f->kind && !special) {
-            unsigned m = 0;
+            /* a listed code (letters, digits, spaces) or a real date (digits)
+             * passes without looking at byte classes: it has none that
+             * matter when the separators are none of those bytes */
+            if (v->plain_delims &&
+                (f->kind == X12_FK_CODE ? f->plain && code_in(f, p, len)
+                                        : f->kind == X12_FK_DATE && len >= f->min && len <= f->max &&
+                                              x12_valid_date((x12_str){p, len}))) {
+                if (f->check) {
+                    c.elem = (int)i;
+                    c.composite = (x12_str){p, len};
+                    codeset(&c, f->e, c.composite);
+                }
+                continue;
+            }
+            scanned = 1;
             for (size_t k = 0; k < len; k++)
                 m |= cls[(unsigned char)p[k]];
             if (f->kind == X12_FK_COMP && !(m & CLS_REP)) {
@@ -591,7 +620,10 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
         if (keybad && i == s->key_el && !s->key_comp)
             continue; /* the key value: reported when the segment was placed */
         c.skip_codes = !keybad && i == 3; /* ST03 */
-        check_element(&c, e, val);
+        if (scanned)
+            check_element_m(&c, e, val, m); /* the bytes were classified above */
+        else
+            check_element(&c, e, val);
         c.skip_codes = 0;
     }
     if (last > s->maxpos) {

@@ -30,6 +30,7 @@ typedef struct xv_frame {
     int idx;              /* child matched last; -1 before any */
     int gfrom;            /* loop->group[idx] (0 before any): the run we are in */
     int done;             /* required children below this were checked */
+    unsigned rdone;       /* first index into loop->req at or past done */
     uint32_t *count;      /* [loop->nchild] uses in this repeat */
     xv_slot *slot;        /* [loop->nslot] */
     x12_pos start;        /* the loop's first segment */
@@ -77,6 +78,9 @@ struct x12_validator {
     const x12_pos *cur;   /* position of the segment being handled */
     uint8_t cls[256];     /* byte classes for the current delimiters (CLS_*) */
     x12_delims cls_for;   /* the delimiters cls was built for */
+    int plain_delims;     /* the component and repetition separators are not
+                           * letters, digits or spaces: a value that is all
+                           * of those has none of CLS_CTRL, CLS_REP, CLS_COMP */
     unsigned tx_errors;
     uint64_t last_hl;     /* HL01 of the previous HL, when numeric */
     int have_hl;

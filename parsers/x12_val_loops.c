@@ -36,12 +36,30 @@ typedef struct place {
 
 static const x12_gseg *node_entry(const x12_gnode *n) { return n->seg ? n->seg : n->loop->trigger; }
 
-static int key_ok(const x12_gseg *s, const x12_segment *seg)
+/* x12_gloop_candidates, inlined into the hot path, as candidate records. */
+static inline const x12_gcand *candidates(const x12_gloop *l, uint32_t tag32, unsigned *n)
 {
-    if (!s->key_el)
+    uint32_t h = (tag32 * 2654435761u) & l->tagix_mask;
+    for (;;) {
+        const x12_gtagix *e = &l->tagix[h];
+        if (e->tag32 == tag32) {
+            *n = e->n;
+            return l->tagix_cand + e->first;
+        }
+        if (!e->tag32) {
+            *n = 0;
+            return NULL;
+        }
+        h = (h + 1) & l->tagix_mask;
+    }
+}
+
+static int cand_key_ok(const x12_gcand *c, const x12_segment *seg)
+{
+    if (!c->key_el)
         return 1;
-    x12_str v = s->key_comp ? x12_comp(seg, s->key_el, s->key_comp) : x12_elem(seg, s->key_el);
-    return x12_gcodes_has(&s->key, v.p, v.len);
+    x12_str v = c->key_comp ? x12_comp(seg, c->key_el, c->key_comp) : x12_elem(seg, c->key_el);
+    return x12_gcodes_has(&c->key, v.p, v.len);
 }
 
 /* First child of l at index in [from, to) with this tag (and key, unless
@@ -50,14 +68,14 @@ static int probe(const x12_gloop *l, uint32_t tag, const x12_segment *seg, int f
                  int keyless)
 {
     unsigned n;
-    const uint16_t *c = x12_gloop_candidates(l, tag, &n);
+    const x12_gcand *c = candidates(l, tag, &n);
     for (unsigned i = 0; i < n; i++) {
-        int k = c[i];
+        int k = c[i].k;
         if (k < from)
             continue;
         if (k >= to)
             break;
-        if (keyless || key_ok(node_entry(&l->child[k]), seg))
+        if (keyless || cand_key_ok(&c[i], seg))
             return k;
     }
     return -1;
@@ -110,12 +128,14 @@ static xv_frame *push(xv *v, const x12_gloop *l)
     f->count = v->counts + (size_t)d * v->cap_child;
     f->slot = v->slots + (size_t)d * v->cap_slot;
     memset(f->count, 0, l->nchild * sizeof *f->count);
-    if (l->nslot)
-        memset(f->slot, 0, l->nslot * sizeof *f->slot);
+    /* a slot is read only once seen (x12_val_rules.c) */
+    for (unsigned i = 0; i < l->nslot; i++)
+        f->slot[i].seen = 0;
     f->start = *v->cur;
     f->hl01[0] = '\0';
     f->hl04 = '\0';
     f->done = 0;
+    f->rdone = 0;
     return f;
 }
 
@@ -170,7 +190,9 @@ static void advance(xv *v, xv_frame *f, int k)
     const x12_gloop *l = f->loop;
     int from = current_group(f), to = l->group[k];
     int to_loop = l->child[k].loop != NULL;
-    for (unsigned r = 0; r < l->nreq; r++) {
+    /* required children below done are settled: a segment there was
+     * reported, a loop is behind from (done <= from) */
+    for (unsigned r = f->rdone; r < l->nreq; r++) {
         int c = l->req[r];
         if (c >= to)
             break;
@@ -181,8 +203,11 @@ static void advance(xv *v, xv_frame *f, int k)
         else if (l->child[c].seg && to_loop && c >= f->done)
             missing_segment(v, f, l->child[c].seg);
     }
-    if (to_loop && to > f->done)
+    if (to_loop && to > f->done) {
         f->done = to;
+        while (f->rdone < l->nreq && l->req[f->rdone] < to)
+            f->rdone++;
+    }
     f->idx = k;
     f->gfrom = to;
 }
@@ -193,7 +218,7 @@ static void pop(xv *v)
     xv_frame *f = &v->frames[v->top];
     const x12_gloop *l = f->loop;
     int from = current_group(f);
-    for (unsigned r = 0; r < l->nreq; r++) {
+    for (unsigned r = f->rdone; r < l->nreq; r++) {
         int k = l->req[r];
         if (f->count[k])
             continue;
@@ -357,15 +382,36 @@ void xv_loops_end(xv *v, const x12_pos *pos)
         pop(v);
 }
 
+/* Whether the n (2 or 3) bytes of tag32 are a segment id: a letter, then
+ * letters or digits. */
+static inline int tag_ok(uint32_t tag, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned ch = (tag >> (8 * i)) & 0xff;
+        if (!((ch >= 'A' && ch <= 'Z') || (i && ch >= '0' && ch <= '9')))
+            return 0;
+    }
+    return 1;
+}
+
+/* The segments balancing (x12_val_balance.c) adds up or opens sums on;
+ * it ignores every other one. */
+static inline int balance_tag(uint32_t t)
+{
+    switch (t) {
+    case TAG('C', 'L', 'M'): case TAG('S', 'V', '1'): case TAG('S', 'V', '2'): case TAG('S', 'V', '3'):
+    case TAG('B', 'P', 'R'): case TAG('C', 'L', 'P'): case TAG('S', 'V', 'C'): case TAG('C', 'A', 'S'):
+    case TAG('P', 'L', 'B'):
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 void xv_loops_segment(xv *v, const x12_segment *seg)
 {
     uint32_t tag = x12_tag32(seg->tag.p, seg->tag.len);
-    for (size_t i = 0; i < seg->tag.len; i++) {
-        char ch = seg->tag.p[i];
-        if (!((ch >= 'A' && ch <= 'Z') || (i && ch >= '0' && ch <= '9')))
-            tag = 0;
-    }
-    if (!tag)
+    if (!tag || !tag_ok(tag, seg->tag.len))
         return; /* a malformed tag: the tokenizer has reported it */
     if (v->top < 0)
         return; /* after the root closed (a stray segment after SE is the envelope's) */
@@ -422,7 +468,7 @@ void xv_loops_segment(xv *v, const x12_segment *seg)
     }
     if (s->nwatch)
         xv_rules_segment(v, f, s, seg);
-    if (v->g->balance)
+    if (v->g->balance && balance_tag(s->tag32))
         xv_balance_segment(v, s, seg);
     xv_elements(v, s, seg, keybad);
 }
