@@ -619,7 +619,9 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
         }
         if (keybad && i == s->key_el && !s->key_comp)
             continue; /* the key value: reported when the segment was placed */
-        c.skip_codes = !keybad && i == 3; /* ST03 */
+        /* ST03 of the header is checked against the registry's variants,
+         * not the table's codes; element 03 of any other segment is not */
+        c.skip_codes = !keybad && i == 3 && !s->loop->id && s->tag32 == x12_tag32("ST", 2);
         if (scanned)
             check_element_m(&c, e, val, m); /* the bytes were classified above */
         else
