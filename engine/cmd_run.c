@@ -133,6 +133,9 @@ int cmd_run(int argc, char **argv)
         app_close(&a);
         return EXIT_TROUBLE;
     }
+    /* what a crash left half-written: only the daemon's own areas, and
+     * nothing younger than 2 s (a command running now may be writing it) */
+    run_sweep_temporaries(a.cfg->spool, 2);
     watch *w = NULL;
     if (watch_new(&w, 0, &err) == CH_OK) {
         for (size_t i = 0; i < a.cfg->npractices; i++) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -69,13 +70,42 @@ ch_code demo_payer_ack(const char *path, const char *out_dir, unsigned long cont
     return rc;
 }
 
+/* Control numbers of the answers to one file, from its name: answering the
+ * same file again (after a crash) gives the same numbers and the same 835
+ * trace, so reconciliation sees a duplicate, not a second payment. */
+static unsigned long control_for(const char *name)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    return 1 + (unsigned long)(h % 299999999ull) * 3;
+}
+
+/* The answering side's own half-written files (dot names) left by a crash:
+ * never delivered (collect skips dot names), so they are removed. */
+static void clear_partials(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] != '.' || e->d_type == DT_DIR)
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+}
+
 static int by_name(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 ch_code demo_payer_answer(const char *in_dir, const char *out_dir, const sim_rules *rules,
-                          unsigned long *control, unsigned *answered, ch_error *err)
+                          unsigned *answered, ch_error *err)
 {
     *answered = 0;
     DIR *d = opendir(in_dir);
@@ -102,6 +132,7 @@ ch_code demo_payer_answer(const char *in_dir, const char *out_dir, const sim_rul
     snprintf(done_dir, sizeof done_dir, "%s/answered", in_dir);
     mkdir(done_dir, 0700);
     mkdir(out_dir, 0700);
+    clear_partials(out_dir);
     ch_code first = CH_OK;
     for (size_t i = 0; i < n; i++) {
         char path[4096], done[4096];
@@ -111,10 +142,12 @@ ch_code demo_payer_answer(const char *in_dir, const char *out_dir, const sim_rul
         ch_error_clear(&e1);
         int accepted = 0;
         sim_result res;
-        ch_code rc = demo_payer_ack(path, out_dir, (*control)++, &accepted, &e1);
+        unsigned long ctl = control_for(names[i]);
+        ch_code rc = demo_payer_ack(path, out_dir, ctl, &accepted, &e1);
+        if (rc == CH_ERR_EXISTS)
+            rc = CH_OK; /* answered before a crash: the 999 is there already */
         if (rc == CH_OK && accepted)
-            rc = payer_sim_answer(path, out_dir, rules, *control, &res, &e1);
-        *control += 2;
+            rc = payer_sim_answer(path, out_dir, rules, ctl + 1, &res, &e1);
         if (rc == CH_OK) {
             LOG(LOG_INFO, "demo_payer.answered", LOG_STR("file", names[i]), LOG_INT("accepted_by_999", accepted),
                 LOG_INT("claims", accepted ? res.claims : 0), LOG_INT("rejected", accepted ? res.rejected : 0));

@@ -18,12 +18,12 @@
 /*
  * Answer every complete file in in_dir (names starting with '.' are files
  * still being written and are skipped).  *answered counts the files handled.
- * control numbers for the answers start at *control and move on (the caller
- * keeps it across calls).  Returns CH_OK or the first error (the other files
+ * Control numbers of the answers come from each file's name, so a file
+ * answered again after a crash gets the same answers.  Returns CH_OK or the first error (the other files
  * are still answered).
  */
 ch_code demo_payer_answer(const char *in_dir, const char *out_dir, const sim_rules *rules,
-                          unsigned long *control, unsigned *answered, ch_error *err);
+                          unsigned *answered, ch_error *err);
 
 /* Write the 999 (and a TA1 if the envelope is broken) for the file at path
  * into out_dir.  *accepted is 1 when every transaction set was accepted. */

@@ -30,7 +30,12 @@ typedef struct log_kv {
     int64_t n;
 } log_kv;
 
-#define LOG_STR(k, v) ((log_kv){(k), (v) ? (v) : "", 0})
+static inline log_kv log_kv_str(const char *k, const char *v)
+{
+    log_kv r = {k, v ? v : "", 0};
+    return r;
+}
+#define LOG_STR(k, v) log_kv_str((k), (v))
 #define LOG_INT(k, v) ((log_kv){(k), NULL, (int64_t)(v)})
 #define LOG(level, event, ...)                                                               \
     log_emit((level), (event), (const log_kv[]){__VA_ARGS__},                                \

@@ -1,7 +1,11 @@
 /* run_steps.c - the daemon's steps (see run_steps.h) */
 #include "run_steps.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "batch.h"
@@ -19,9 +23,6 @@ void run_ctx_init(run_ctx *c, app *a, const char *config_path)
     memset(c, 0, sizeof c[0]);
     c->a = a;
     c->config_path = config_path;
-    /* answers of a demonstration payer get control numbers that do not repeat
-     * across restarts: seconds since 2020 make a fine base */
-    c->demo_control = (unsigned long)(time(NULL) - 1577836800L) % 900000000ul;
 }
 
 void run_ctx_close(run_ctx *c) { (void)c; }
@@ -63,8 +64,7 @@ static void answer_demo(run_ctx *c, const char *payer)
     unsigned n = 0;
     ch_error e;
     ch_error_clear(&e);
-    if (demo_payer_answer(p->transport->dir.upload_dir, p->transport->dir.response_dir, &p->sim,
-                          &c->demo_control, &n, &e) != CH_OK)
+    if (demo_payer_answer(p->transport->dir.upload_dir, p->transport->dir.response_dir, &p->sim, &n, &e) != CH_OK)
         LOG(LOG_ERROR, "demo_payer.failed", LOG_STR("payer", payer), LOG_STR("reason", e.msg));
 }
 
@@ -125,4 +125,45 @@ void run_ops(run_ctx *c, daemon_ops *ops)
     ops->collect = step_collect;
     ops->reconcile = step_reconcile;
     ops->queued = queued;
+}
+
+static unsigned sweep_dir(const char *dir, time_t cutoff, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    unsigned n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (depth < 3)
+                n += sweep_dir(path, cutoff, depth + 1);
+        } else if (S_ISREG(st.st_mode) && e->d_name[0] == '.' && st.st_mtime <= cutoff &&
+                   !strstr(e->d_name, ".lock") && unlink(path) == 0) {
+            LOG(LOG_WARN, "spool.stale_temporary_removed", LOG_STR("file", path));
+            n++;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+unsigned run_sweep_temporaries(const char *spool, unsigned min_age)
+{
+    static const char *const areas[] = {"outbound", "inbox", "reports", "archive", NULL};
+    time_t cutoff = time(NULL) - (time_t)min_age;
+    unsigned n = 0;
+    for (const char *const *a = areas; *a; a++) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/%s", spool, *a);
+        n += sweep_dir(dir, cutoff, 0);
+    }
+    return n;
 }

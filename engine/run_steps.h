@@ -12,11 +12,19 @@
 typedef struct run_ctx {
     app *a;
     const char *config_path;
-    unsigned long demo_control; /* control numbers of the demo payer's answers */
 } run_ctx;
 
 void run_ctx_init(run_ctx *c, app *a, const char *config_path);
 void run_ctx_close(run_ctx *c);
+
+/*
+ * Remove temporary files (dot names) older than min_age seconds that a
+ * crash left in the engine's own spool areas (outbound/, inbox/, reports/,
+ * archive/; never inbound/, where practices write theirs).  A finished file
+ * is only ever renamed from its temporary, so such a file is never data that
+ * was delivered or recorded.  Each removal is logged.  Returns how many.
+ */
+unsigned run_sweep_temporaries(const char *spool, unsigned min_age);
 
 /* Fill ops with the steps (ops->ctx = c); reload is left to the caller. */
 void run_ops(run_ctx *c, daemon_ops *ops);
