@@ -144,9 +144,12 @@ ch_code daemon_run(const daemon_ops *ops, daemon_schedule *sched, unsigned nsche
                             (s->batch_at && waiting >= s->batch_at);
             if (batch_due && (waiting || opts->once)) {
                 step("batch", s->payer, ops->batch, ops->ctx, &first_err, err);
-                when[i].batch = t + (int64_t)s->batch_every * 1000;
                 when[i].send = t; /* send what was just batched */
             }
+            /* the timer moves on whether or not anything waited: a due time
+             * left in the past would make the loop spin instead of sleep */
+            if (batch_due)
+                when[i].batch = t + (int64_t)(s->batch_every ? s->batch_every : 60) * 1000;
             if (stop_requested)
                 break;
             if (opts->once || t >= when[i].send) {

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -120,4 +121,22 @@ Test(daemon, durations)
     cr_assert_eq(daemon_parse_duration("5s"), 5);
     cr_assert_eq(daemon_parse_duration("5d"), -1);
     cr_assert_eq(daemon_parse_duration(""), -1);
+}
+
+/* An idle daemon sleeps: with nothing queued, a batch timer that came due
+ * once must move on, or every pass would find it due again and the loop
+ * would spin (it once did: thousands of passes a second at 93% CPU). */
+Test(daemon, an_idle_daemon_sleeps_between_passes)
+{
+    log_open("/dev/null", LOG_INFO, NULL);
+    fake f = {0};
+    daemon_ops o = ops(&f);
+    daemon_schedule s[1] = {{"demo", 1, 1, 1, 0}};
+    daemon_opts opts = {.poll_ms = 300, .max_passes = 4};
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    daemon_run(&o, s, 1, &opts, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    cr_assert_geq(secs, 0.5, "4 passes with 1 s timers took %.3f s: the loop did not sleep", secs);
 }
