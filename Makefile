@@ -84,7 +84,8 @@ asan: deps
 	$(MAKE) BUILD=build-asan OPT=-O1 CC=clang \
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" build-asan/clearinghouse build-asan/tests/unit
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  CH_BIN=$(abspath build-asan/clearinghouse) CH_ROOT=$(CURDIR) build-asan/tests/unit -j2 --short-filename
 
 valgrind: deps

@@ -342,6 +342,7 @@ Test(reconcile, truncating_payer_rule_matches_and_unknown_pcn_goes_to_worklist)
     cr_expect_eq(res.unmatched, 0);
     cr_expect_eq(claim_by_id(&e, id).state, LEDGER_PAID);
     cr_expect_eq(payments(&e, id).paid, 4000);
+    tu_env_fini(&e);
 }
 
 Test(reconcile, two_claims_with_one_payer_key_are_ambiguous)
