@@ -20,6 +20,10 @@ void sha256_init(sha256_ctx *c);
 void sha256_update(sha256_ctx *c, const void *data, size_t len);
 void sha256_final(sha256_ctx *c, unsigned char out[32]);
 
+/* Use the CPU's SHA instructions when it has them (the default), or not:
+ * for tests of the portable code and for comparisons. */
+void sha256_use_extensions(int on);
+
 /* The digest of data as 64 lowercase hex digits and a NUL. */
 void sha256_hex(const void *data, size_t len, char hex[65]);
 
