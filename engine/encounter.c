@@ -673,7 +673,11 @@ static void read_list(rd *r, const encounter_field *f, const ydoc_node *v, pathb
     for (size_t i = 0; i < v->n; i++) {
         const ydoc_node *it = v->items[i];
         char p[160];
-        snprintf(p, sizeof p, "%s[%zu]", pb->rp, i);
+        size_t k = copy_n(p, sizeof p - 24, pb->rp, pb->rn);
+        p[k++] = '[';
+        k += put_u(p + k, i);
+        p[k++] = ']';
+        p[k] = '\0';
         if (it->kind != YDOC_SCALAR) {
             encounter_problem_add(r->probs, p, "expected a value, found %s", ydoc_kind_name(it));
             continue;
@@ -706,10 +710,13 @@ static void read_lines(rd *r, const ydoc_node *v, pathbuf *pb)
         line_init(&e->lines[i]);
         const ydoc_node *it = v->items[i];
         size_t gs = pb->gn, rs = pb->rn;
-        int gw = snprintf(pb->gp + pb->gn, sizeof pb->gp - pb->gn, "[]");
-        int rw = snprintf(pb->rp + pb->rn, sizeof pb->rp - pb->rn, "[%zu]", i);
-        pb->gn += (size_t)gw;
-        pb->rn += (size_t)rw;
+        /* "lines" is short: the buffers always have room for the index */
+        memcpy(pb->gp + pb->gn, "[]", 3);
+        pb->gn += 2;
+        pb->rp[pb->rn++] = '[';
+        pb->rn += put_u(pb->rp + pb->rn, i);
+        pb->rp[pb->rn++] = ']';
+        pb->rp[pb->rn] = '\0';
         if (it->kind != YDOC_MAP)
             encounter_problem_add(r->probs, pb->rp, "expected a service line (a mapping), found %s",
                                   ydoc_kind_name(it));

@@ -608,6 +608,7 @@ static ch_code finish_chunk(batchset *b, ch_error *err)
  */
 static ch_code practice_run(run *r, unsigned nw, const char *today, size_t max_bytes, ch_error *err)
 {
+    size_t chunk = r->o->chunk ? r->o->chunk : CHUNK;
     char **names = NULL;
     size_t nnames = 0;
     ch_code rc = spool_list(r->inbound, spool_is_encounter_name, &names, &nnames, err);
@@ -619,7 +620,7 @@ static ch_code practice_run(run *r, unsigned nw, const char *today, size_t max_b
     batchset sets[3];
     memset(sets, 0, sizeof sets);
     for (int k = 0; k < 3; k++) {
-        sets[k].jobs = calloc(CHUNK, sizeof(file_job));
+        sets[k].jobs = calloc(chunk, sizeof(file_job));
         sets[k].w = calloc(nw, sizeof(worker));
         if (!sets[k].jobs || !sets[k].w) {
             rc = ch_error_set(err, CH_ERR_NOMEM, "intake: out of memory");
@@ -632,7 +633,7 @@ static ch_code practice_run(run *r, unsigned nw, const char *today, size_t max_b
         batchset *b = NULL;
         if (pos < nnames) {
             b = &sets[i % 3];
-            b->n = nnames - pos < CHUNK ? nnames - pos : CHUNK;
+            b->n = nnames - pos < chunk ? nnames - pos : chunk;
             for (size_t k = 0; k < b->n; k++) {
                 file_job *j = &b->jobs[k];
                 memset(j, 0, sizeof *j);

@@ -51,6 +51,7 @@ typedef struct intake_opts {
     const char *actor;         /* recorded in events; NULL: "intake" */
     const char *today;         /* CCYYMMDD: later dates are refused; NULL: the current date */
     size_t max_file_bytes;     /* larger files fail; 0: 64 MiB */
+    size_t chunk;              /* files per ledger transaction; 0: 4096 */
     /* called for each file after it has been moved; may be NULL */
     void (*on_file)(void *ctx, const intake_file_result *r);
     void *ctx;

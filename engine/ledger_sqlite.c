@@ -453,10 +453,10 @@ ch_code ledger_sqlite_open(ledger **out, const char *path, ch_error *err)
     if ((rc = exec(l, "PRAGMA journal_mode = WAL", err)) != CH_OK ||
         (rc = exec(l, "PRAGMA synchronous = FULL", err)) != CH_OK ||
         /* a batch reads and rewrites tens of thousands of rows: keep them in
-         * memory (64 MiB of cache, reads through mmap) and checkpoint the
-         * WAL in larger steps */
+         * memory (64 MiB of cache; reading through mmap was no faster and
+         * counts the whole file as resident) and checkpoint the WAL in larger
+         * steps */
         (rc = exec(l, "PRAGMA cache_size = -65536", err)) != CH_OK ||
-        (rc = exec(l, "PRAGMA mmap_size = 268435456", err)) != CH_OK ||
         (rc = exec(l, "PRAGMA wal_autocheckpoint = 32768", err)) != CH_OK ||
         (rc = exec(l, "PRAGMA temp_store = MEMORY", err)) != CH_OK || (rc = migrate(l, err)) != CH_OK) {
         ledger_close(l);

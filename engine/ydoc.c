@@ -150,6 +150,8 @@ static ch_code finished(builder *b, ydoc_node *n, const yaml_mark_t *m)
         /* n is a key */
         if (n->kind != YDOC_SCALAR)
             return at(b, m, CH_ERR_SYNTAX, "a key must be a plain value, not a list or mapping");
+        if (f->n / 2 >= YDOC_MAX_KEYS)
+            return at(b, m, CH_ERR_LIMIT, "more than 1000 keys in one mapping");
         for (size_t i = 0; i < f->n; i += 2)
             if (f->kids[i]->len == n->len && !memcmp(f->kids[i]->str, n->str, n->len)) {
                 char msg[200];

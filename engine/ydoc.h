@@ -9,8 +9,9 @@
  * Deliberately refused, with CH_ERR_SYNTAX: aliases (`*anchor`, the "billion
  * laughs" expansion), duplicate keys in a mapping (libyaml accepts them, and
  * a second `charge:` silently winning is how a wrong bill goes out), keys
- * that are not plain scalars, nesting deeper than YDOC_MAX_DEPTH and more
- * than YDOC_MAX_NODES nodes in one document or item.
+ * that are not plain scalars, nesting deeper than YDOC_MAX_DEPTH, more than
+ * YDOC_MAX_KEYS keys in one mapping (which keeps the duplicate-key search
+ * bounded) and more than YDOC_MAX_NODES nodes in one document or item.
  *
  * Memory: all nodes of a document live in one arena owned by the ydoc and
  * freed by ydoc_free(); node pointers are valid until then.  Scalars are
@@ -25,6 +26,7 @@
 
 #define YDOC_MAX_DEPTH 32
 #define YDOC_MAX_NODES 200000
+#define YDOC_MAX_KEYS 1000       /* keys in one mapping (duplicates are looked for) */
 
 typedef enum ydoc_kind { YDOC_SCALAR = 1, YDOC_SEQ, YDOC_MAP } ydoc_kind;
 

@@ -197,6 +197,15 @@ Test(encounter, yaml_hazards_are_refused)
     cr_expect_eq(ydoc_parse(&d, two, strlen(two), "t.yaml", &err), CH_ERR_SYNTAX);
     const char *deep = "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]";
     cr_expect_eq(ydoc_parse(&d, deep, strlen(deep), "deep.yaml", &err), CH_ERR_LIMIT);
+    /* a mapping with very many keys is refused before the duplicate search
+     * could take long */
+    size_t big = 1200 * 16;
+    char *many = malloc(big);
+    size_t n = 0;
+    for (int i = 0; i < 1200; i++)
+        n += (size_t)snprintf(many + n, big - n, "k%d: %d\n", i, i);
+    cr_expect_eq(ydoc_parse(&d, many, n, "many.yaml", &err), CH_ERR_LIMIT);
+    free(many);
     const char *ok = "a: {b: [x, {c: d}]}\n";
     cr_assert_eq(ydoc_parse(&d, ok, strlen(ok), "ok.yaml", &err), CH_OK, "%s", err.msg);
     const ydoc_node *c = ydoc_find(ydoc_root(d), "a.b[1].c");
@@ -259,7 +268,7 @@ Test(encounter, code_shapes)
     cr_expect_not(encounter_valid_revenue("450"));
 }
 
-Test(encounter, sha256_known_answers)
+static void sha256_kats(void)
 {
     char hex[65];
     sha256_hex_of("", 0, hex);
@@ -269,6 +278,30 @@ Test(encounter, sha256_known_answers)
     const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
     sha256_hex_of(two, strlen(two), hex);
     cr_expect_str_eq(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    /* a million 'a', fed in odd pieces: the bulk path and the buffered one */
+    char *m = malloc(1000000);
+    memset(m, 'a', 1000000);
+    sha256_ctx c;
+    sha256_init(&c);
+    size_t off = 0, step = 1;
+    while (off < 1000000) {
+        size_t n = step < 1000000 - off ? step : 1000000 - off;
+        sha256_update(&c, m + off, n);
+        off += n;
+        step = step * 3 + 1;
+    }
+    unsigned char d[32];
+    sha256_final(&c, d);
+    char got[65];
+    for (int i = 0; i < 32; i++)
+        sprintf(got + 2 * i, "%02x", d[i]);
+    cr_expect_str_eq(got, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    free(m);
+}
+
+Test(encounter, sha256_known_answers)
+{
+    sha256_kats();
 }
 
 /* --- the shipped samples -------------------------------------------------------- */
@@ -472,4 +505,100 @@ Test(config, payer_profile_rules_are_checked_when_loaded)
     encounter_clear(&enc);
     payer_profile_free(p);
     tu_env_fini(&e);
+}
+
+/* --- malformed input on purpose ------------------------------------------------------ */
+
+static uint64_t rnd(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+Test(encounter, mutated_documents_never_crash)
+{
+    char prev[4096];
+    config *cfg = shipped_config(prev, sizeof prev);
+    const char *files[] = {"tests/data/encounters/good/riverside-office-visit.yaml",
+                           "tests/data/encounters/good/lakeside-outpatient.json",
+                           "tests/data/encounters/good/riverside-medicare-list.yaml"};
+    uint64_t seed = 0x9E3779B97F4A7C15ull;
+    static const char junk[] = "{}[]:,-#&*!|>'\"%@`\n\t ~0aZ\\\x01\xff";
+    char *report = malloc(65536);
+    int rejected = 0;
+    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+        size_t len;
+        char *orig = tu_read(files[f], &len);
+        cr_assert(orig);
+        char *buf = malloc(len + 64);
+        for (int round = 0; round < 300; round++) {
+            memcpy(buf, orig, len);
+            size_t n = len;
+            int edits = 1 + (int)(rnd(&seed) % 4);
+            for (int k = 0; k < edits && n > 1; k++) {
+                size_t at = rnd(&seed) % n;
+                switch (rnd(&seed) % 4) {
+                case 0: /* replace a byte */
+                    buf[at] = junk[rnd(&seed) % (sizeof junk - 1)];
+                    break;
+                case 1: /* delete a byte */
+                    memmove(buf + at, buf + at + 1, n - at - 1);
+                    n--;
+                    break;
+                case 2: /* insert a byte */
+                    if (n < len + 60) {
+                        memmove(buf + at + 1, buf + at, n - at);
+                        buf[at] = junk[rnd(&seed) % (sizeof junk - 1)];
+                        n++;
+                    }
+                    break;
+                default: /* cut the file short */
+                    n = at + 1;
+                    break;
+                }
+            }
+            unsigned count;
+            ch_code rc = intake_check_buffer(cfg, "riverside", "m.yaml", buf, n, TODAY, &count, report, 65536);
+            cr_assert(rc == CH_OK || rc == CH_ERR_INVALID, "round %d of %s: %s", round, files[f], ch_strerror(rc));
+            rejected += rc == CH_ERR_INVALID;
+        }
+        free(buf);
+        free(orig);
+    }
+    cr_expect_gt(rejected, 300, "most mutations are caught");
+    free(report);
+    config_free(cfg);
+    cr_assert_eq(chdir(prev), 0);
+}
+
+Test(encounter, mutated_ledger_forms_never_crash)
+{
+    encounter e;
+    char probs[4096];
+    cr_assert_eq(read_text(minimal, &e, probs, sizeof probs), CH_OK, "%s", probs);
+    char *packed;
+    size_t len;
+    cr_assert_eq(encounter_pack(&e, &packed, &len, NULL), CH_OK);
+    encounter_clear(&e);
+    uint64_t seed = 12345;
+    char *buf = malloc(len);
+    for (int round = 0; round < 2000; round++) {
+        memcpy(buf, packed, len);
+        size_t n = len;
+        for (int k = 0; k < 3; k++) {
+            size_t at = rnd(&seed) % n;
+            if (rnd(&seed) % 3 == 0)
+                n = at + 1;
+            else
+                buf[at] = (char)(rnd(&seed) & 0xff);
+        }
+        encounter back;
+        ch_error err;
+        if (encounter_unpack(&back, buf, n, &err) == CH_OK)
+            encounter_clear(&back);
+    }
+    free(buf);
+    free(packed);
 }

@@ -339,3 +339,28 @@ Test(intake, one_practice_only)
     cr_expect_eq(tu_count("spool/inbound/riverside", ""), 5, "the other practice's files wait");
     tu_env_fini(&e);
 }
+
+Test(intake, many_small_transactions)
+{
+    /* chunks of 2 files: readers, the ledger and the mover all overlap */
+    tu_env e;
+    tu_env_init(&e);
+    int files = drop_good();
+    mkdir("spool/inbound/riverside", 0700);
+    for (int i = 0; i < 9; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "spool/inbound/riverside/bad-%d.yaml", i);
+        tu_write(path, i % 2 ? "encounter_id: X\n" : "not: [valid\n");
+    }
+    intake_opts o = {.jobs = 2, .today = TODAY, .chunk = 2};
+    intake_report rep;
+    ch_error err;
+    cr_assert_eq(intake_run(e.cfg, e.led, &o, &rep, &err), CH_OK, "%s", err.msg);
+    cr_expect_eq(rep.files, (uint64_t)files + 9);
+    cr_expect_eq(rep.files_failed, 9);
+    cr_expect_eq(rep.claims_new, 9);
+    cr_expect_eq(count_state(&e, LEDGER_QUEUED), 9);
+    cr_expect_eq(archived("riverside") + archived("lakeside"), files);
+    cr_expect_eq(tu_count("spool/failed/riverside", ".error"), 9);
+    tu_env_fini(&e);
+}
