@@ -13,14 +13,7 @@
 
 #include "ledger.h"
 #include "ledger_backend.h"
-
-static ch_code xerr(ledger *l, ch_error *err, const char *what)
-{
-    sqlite3 *db = ledger_sqlite_db(l);
-    int code = sqlite3_errcode(db);
-    ch_code c = code == SQLITE_BUSY || code == SQLITE_LOCKED ? CH_ERR_BUSY : CH_ERR_DB;
-    return ch_error_set(err, c, "ledger %s: %s: %s", ledger_sqlite_path(l), what, sqlite3_errmsg(db));
-}
+#include "ledger_sqlite_int.h"
 
 static void iso_ms(int64_t ms, char buf[32])
 {
@@ -30,15 +23,6 @@ static void iso_ms(int64_t ms, char buf[32])
     snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
              tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void now_iso(char buf[32]) { iso_ms(now_ms(), buf); }
 
 /* "2026-11-23T12:00:00.123Z" -> epoch ms; 0 for anything else. */
 static int64_t parse_iso_ms(const char *s)
@@ -62,35 +46,6 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
         sqlite3_bind_null(s, i);
 }
 
-static void col_text(sqlite3_stmt *s, int i, char *dst, size_t size)
-{
-    const unsigned char *t = sqlite3_column_text(s, i);
-    snprintf(dst, size, "%s", t ? (const char *)t : "");
-}
-
-/* The caller's transaction, or our own. */
-static ch_code begin(ledger *l, int *own, ch_error *err)
-{
-    *own = 0;
-    if (!sqlite3_get_autocommit(ledger_sqlite_db(l)))
-        return CH_OK;
-    ch_code rc = ledger_begin(l, err);
-    if (rc == CH_OK)
-        *own = 1;
-    return rc;
-}
-
-static ch_code end(ledger *l, int own, ch_code rc, ch_error *err)
-{
-    if (!own)
-        return rc;
-    if (rc != CH_OK) {
-        ledger_rollback(l);
-        return rc;
-    }
-    return ledger_commit(l, err);
-}
-
 /* Run one UPDATE with ?1 = batch id and text parameters ?2..; CH_ERR_INVALID
  * (with what) when no row matched. */
 static ch_code update_batch(ledger *l, int64_t id, const char *sql, const char *what, const char *a, const char *b,
@@ -98,7 +53,7 @@ static ch_code update_batch(ledger *l, int64_t id, const char *sql, const char *
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(ledger_sqlite_db(l), sql, -1, &s, NULL) != SQLITE_OK)
-        return xerr(l, err, what);
+        return lsq_db_err(l, err, what);
     sqlite3_bind_int64(s, 1, id);
     bind_text(s, 2, a);
     bind_text(s, 3, b);
@@ -111,7 +66,7 @@ static ch_code update_batch(ledger *l, int64_t id, const char *sql, const char *
         return ch_error_set(err, CH_ERR_EXISTS, "ledger: batch %" PRId64 ": %s: %s", id, what,
                             sqlite3_errmsg(ledger_sqlite_db(l)));
     if (st != SQLITE_DONE)
-        return xerr(l, err, what);
+        return lsq_db_err(l, err, what);
     if (sqlite3_changes(ledger_sqlite_db(l)) != 1) {
         ledger_batch b0;
         ch_error e2;
@@ -124,40 +79,18 @@ static ch_code update_batch(ledger *l, int64_t id, const char *sql, const char *
 
 /* --- batches ------------------------------------------------------------------ */
 
-#define SEND_COLS                                                                                              \
-    "id, practice, payer, claim_type, state, sender, receiver, isa13, gs06, st02_first, st_count, "         \
-    "claim_count, total_cents, file, bytes, content_hash, created_at, updated_at, error, remote_name, attempts, " \
-    "next_attempt_at, sent_at"
+#define SEND_COLS LSQ_BATCH_COLS ", remote_name, attempts, next_attempt_at, sent_at"
 
 static void read_row(sqlite3_stmt *s, ledger_batch *b, ledger_send_info *x)
 {
-    memset(b, 0, sizeof *b);
+    lsq_read_batch(s, b);
     memset(x, 0, sizeof *x);
-    b->id = sqlite3_column_int64(s, 0);
-    col_text(s, 1, b->practice, sizeof b->practice);
-    col_text(s, 2, b->payer, sizeof b->payer);
-    col_text(s, 3, b->claim_type, sizeof b->claim_type);
-    col_text(s, 4, b->state, sizeof b->state);
-    col_text(s, 5, b->sender, sizeof b->sender);
-    col_text(s, 6, b->receiver, sizeof b->receiver);
-    b->isa13 = (uint64_t)sqlite3_column_int64(s, 7);
-    b->gs06 = (uint64_t)sqlite3_column_int64(s, 8);
-    b->st02_first = (uint64_t)sqlite3_column_int64(s, 9);
-    b->st_count = (unsigned)sqlite3_column_int(s, 10);
-    b->claim_count = (unsigned)sqlite3_column_int(s, 11);
-    b->total_cents = sqlite3_column_int64(s, 12);
-    col_text(s, 13, b->file, sizeof b->file);
-    b->bytes = (uint64_t)sqlite3_column_int64(s, 14);
-    col_text(s, 15, b->content_hash, sizeof b->content_hash);
-    col_text(s, 16, b->created_at, sizeof b->created_at);
-    col_text(s, 17, b->updated_at, sizeof b->updated_at);
-    col_text(s, 18, b->error, sizeof b->error);
-    col_text(s, 19, x->remote_name, sizeof x->remote_name);
+    lsq_col_text(s, 19, x->remote_name, sizeof x->remote_name);
     x->attempts = (unsigned)sqlite3_column_int(s, 20);
     char at[32];
-    col_text(s, 21, at, sizeof at);
+    lsq_col_text(s, 21, at, sizeof at);
     x->next_attempt_ms = parse_iso_ms(at);
-    col_text(s, 22, x->sent_at, sizeof x->sent_at);
+    lsq_col_text(s, 22, x->sent_at, sizeof x->sent_at);
 }
 
 ch_code ledger_batches_to_send(ledger *l, const char *payer, ledger_send_fn fn, void *ctx, ch_error *err)
@@ -167,7 +100,7 @@ ch_code ledger_batches_to_send(ledger *l, const char *payer, ledger_send_fn fn, 
                            "SELECT " SEND_COLS " FROM batches WHERE (state = 'sending' OR state = 'ready') "
                            "AND (?1 IS NULL OR payer = ?1) ORDER BY state = 'ready', id",
                            -1, &s, NULL) != SQLITE_OK)
-        return xerr(l, err, "list batches to send");
+        return lsq_db_err(l, err, "list batches to send");
     bind_text(s, 1, payer);
     ledger_batch *b = malloc(sizeof *b);
     if (!b) {
@@ -181,7 +114,7 @@ ch_code ledger_batches_to_send(ledger *l, const char *payer, ledger_send_fn fn, 
         if (fn(ctx, b, &x))
             break;
     }
-    ch_code rc = st == SQLITE_ROW || st == SQLITE_DONE ? CH_OK : xerr(l, err, "list batches to send");
+    ch_code rc = st == SQLITE_ROW || st == SQLITE_DONE ? CH_OK : lsq_db_err(l, err, "list batches to send");
     free(b);
     sqlite3_finalize(s);
     return rc;
@@ -192,7 +125,7 @@ ch_code ledger_batch_send_info(ledger *l, int64_t id, ledger_send_info *x, ch_er
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(ledger_sqlite_db(l), "SELECT " SEND_COLS " FROM batches WHERE id = ?1", -1, &s, NULL) !=
         SQLITE_OK)
-        return xerr(l, err, "read batch");
+        return lsq_db_err(l, err, "read batch");
     sqlite3_bind_int64(s, 1, id);
     int st = sqlite3_step(s);
     ch_code rc = CH_OK;
@@ -206,7 +139,7 @@ ch_code ledger_batch_send_info(ledger *l, int64_t id, ledger_send_info *x, ch_er
     } else if (st == SQLITE_DONE) {
         rc = ch_error_set(err, CH_ERR_NOTFOUND, "ledger: no batch %" PRId64, id);
     } else {
-        rc = xerr(l, err, "read batch");
+        rc = lsq_db_err(l, err, "read batch");
     }
     sqlite3_finalize(s);
     return rc;
@@ -215,11 +148,11 @@ ch_code ledger_batch_send_info(ledger *l, int64_t id, ledger_send_info *x, ch_er
 ch_code ledger_batch_start_send(ledger *l, int64_t id, const char *remote_name, const char *actor, ch_error *err)
 {
     int own;
-    ch_code rc = begin(l, &own, err);
+    ch_code rc = lsq_auto_begin(l, &own, err);
     if (rc != CH_OK)
         return rc;
     char at[32];
-    now_iso(at);
+    lsq_now(at);
     rc = update_batch(l, id,
                       "UPDATE batches SET state = 'sending', remote_name = ?2, attempts = 0, "
                       "next_attempt_at = NULL, error = NULL, updated_at = ?3 WHERE id = ?1 AND state = 'ready'",
@@ -228,14 +161,14 @@ ch_code ledger_batch_start_send(ledger *l, int64_t id, const char *remote_name, 
     snprintf(why, sizeof why, "sending as %s", remote_name);
     if (rc == CH_OK)
         rc = ledger_batch_move_claims(l, id, LEDGER_READY, LEDGER_SENDING, 1, actor, why, NULL, err);
-    return end(l, own, rc, err);
+    return lsq_auto_end(l, own, rc, err);
 }
 
 ch_code ledger_batch_send_failed(ledger *l, int64_t id, unsigned attempts, int64_t next_attempt_ms,
                                  const char *why, ch_error *err)
 {
     char at[32], next[32];
-    now_iso(at);
+    lsq_now(at);
     if (next_attempt_ms > 0)
         iso_ms(next_attempt_ms, next);
     return update_batch(l, id,
@@ -248,7 +181,7 @@ ch_code ledger_batch_send_failed(ledger *l, int64_t id, unsigned attempts, int64
 ch_code ledger_batch_send_note(ledger *l, int64_t id, const char *why, ch_error *err)
 {
     char at[32];
-    now_iso(at);
+    lsq_now(at);
     return update_batch(l, id, "UPDATE batches SET error = ?3, updated_at = ?2 WHERE id = ?1 AND state = 'sending'",
                         "note", at, why ? why : "", NULL, 0, err);
 }
@@ -256,11 +189,11 @@ ch_code ledger_batch_send_note(ledger *l, int64_t id, const char *why, ch_error 
 ch_code ledger_batch_sent(ledger *l, int64_t id, const char *actor, ch_error *err)
 {
     int own;
-    ch_code rc = begin(l, &own, err);
+    ch_code rc = lsq_auto_begin(l, &own, err);
     if (rc != CH_OK)
         return rc;
     char at[32];
-    now_iso(at);
+    lsq_now(at);
     rc = update_batch(l, id,
                       "UPDATE batches SET state = 'sent', sent_at = ?2, next_attempt_at = NULL, error = NULL, "
                       "updated_at = ?2 WHERE id = ?1 AND state = 'sending'",
@@ -272,24 +205,24 @@ ch_code ledger_batch_sent(ledger *l, int64_t id, const char *actor, ch_error *er
             snprintf(why, sizeof why, "delivered as %s", x.remote_name);
         rc = ledger_batch_move_claims(l, id, LEDGER_SENDING, LEDGER_SENT, 1, actor, why, NULL, err);
     }
-    return end(l, own, rc, err);
+    return lsq_auto_end(l, own, rc, err);
 }
 
 ch_code ledger_batch_send_give_up(ledger *l, int64_t id, const char *actor, const char *why, ch_error *err)
 {
     int own;
-    ch_code rc = begin(l, &own, err);
+    ch_code rc = lsq_auto_begin(l, &own, err);
     if (rc != CH_OK)
         return rc;
     char at[32];
-    now_iso(at);
+    lsq_now(at);
     rc = update_batch(l, id,
                       "UPDATE batches SET state = 'failed', next_attempt_at = NULL, error = ?3, updated_at = ?2 "
                       "WHERE id = ?1 AND state = 'sending'",
                       "mark failed", at, why ? why : "", NULL, 0, err);
     if (rc == CH_OK)
         rc = ledger_batch_move_claims(l, id, LEDGER_SENDING, LEDGER_FAILED, 1, actor, why, NULL, err);
-    return end(l, own, rc, err);
+    return lsq_auto_end(l, own, rc, err);
 }
 
 /* --- received files --------------------------------------------------------------- */
@@ -300,14 +233,14 @@ static void read_received(sqlite3_stmt *s, ledger_received *r)
 {
     memset(r, 0, sizeof *r);
     r->id = sqlite3_column_int64(s, 0);
-    col_text(s, 1, r->payer, sizeof r->payer);
-    col_text(s, 2, r->name, sizeof r->name);
+    lsq_col_text(s, 1, r->payer, sizeof r->payer);
+    lsq_col_text(s, 2, r->name, sizeof r->name);
     r->size = (uint64_t)sqlite3_column_int64(s, 3);
-    col_text(s, 4, r->sha256, sizeof r->sha256);
-    col_text(s, 5, r->local_path, sizeof r->local_path);
-    col_text(s, 6, r->received_at, sizeof r->received_at);
-    col_text(s, 7, r->state, sizeof r->state);
-    col_text(s, 8, r->note, sizeof r->note);
+    lsq_col_text(s, 4, r->sha256, sizeof r->sha256);
+    lsq_col_text(s, 5, r->local_path, sizeof r->local_path);
+    lsq_col_text(s, 6, r->received_at, sizeof r->received_at);
+    lsq_col_text(s, 7, r->state, sizeof r->state);
+    lsq_col_text(s, 8, r->note, sizeof r->note);
 }
 
 ch_code ledger_received_add(ledger *l, const char *payer, const char *name, uint64_t size, const char *sha256,
@@ -316,7 +249,7 @@ ch_code ledger_received_add(ledger *l, const char *payer, const char *name, uint
     sqlite3 *db = ledger_sqlite_db(l);
     sqlite3_stmt *s;
     char at[32];
-    now_iso(at);
+    lsq_now(at);
     if (id)
         *id = 0;
     if (sqlite3_prepare_v2(db,
@@ -324,7 +257,7 @@ ch_code ledger_received_add(ledger *l, const char *payer, const char *name, uint
                            "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'new', ?6) "
                            "ON CONFLICT(payer, sha256) DO NOTHING",
                            -1, &s, NULL) != SQLITE_OK)
-        return xerr(l, err, "record received file");
+        return lsq_db_err(l, err, "record received file");
     bind_text(s, 1, payer);
     bind_text(s, 2, name);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)size);
@@ -334,7 +267,7 @@ ch_code ledger_received_add(ledger *l, const char *payer, const char *name, uint
     int st = sqlite3_step(s);
     sqlite3_finalize(s);
     if (st != SQLITE_DONE)
-        return xerr(l, err, "record received file");
+        return lsq_db_err(l, err, "record received file");
     if (sqlite3_changes(db) == 1) {
         if (id)
             *id = sqlite3_last_insert_rowid(db);
@@ -344,7 +277,7 @@ ch_code ledger_received_add(ledger *l, const char *payer, const char *name, uint
     if (existing) {
         if (sqlite3_prepare_v2(db, "SELECT " RECV_COLS " FROM received_files WHERE payer = ?1 AND sha256 = ?2", -1,
                                &s, NULL) != SQLITE_OK)
-            return xerr(l, err, "read received file");
+            return lsq_db_err(l, err, "read received file");
         bind_text(s, 1, payer);
         bind_text(s, 2, sha256);
         st = sqlite3_step(s);
@@ -352,7 +285,7 @@ ch_code ledger_received_add(ledger *l, const char *payer, const char *name, uint
             read_received(s, existing);
         sqlite3_finalize(s);
         if (st != SQLITE_ROW)
-            return xerr(l, err, "read received file");
+            return lsq_db_err(l, err, "read received file");
     }
     return ch_error_set(err, CH_ERR_EXISTS, "payer %s: %s: the same content was received before", payer, name);
 }
@@ -365,7 +298,7 @@ ch_code ledger_received_each(ledger *l, const char *payer, const char *state, le
                            "SELECT " RECV_COLS " FROM received_files WHERE (?1 IS NULL OR payer = ?1) "
                            "AND (?2 IS NULL OR state = ?2) ORDER BY id",
                            -1, &s, NULL) != SQLITE_OK)
-        return xerr(l, err, "list received files");
+        return lsq_db_err(l, err, "list received files");
     bind_text(s, 1, payer);
     bind_text(s, 2, state);
     ledger_received *r = malloc(sizeof *r);
@@ -379,7 +312,7 @@ ch_code ledger_received_each(ledger *l, const char *payer, const char *state, le
         if (fn(ctx, r))
             break;
     }
-    ch_code rc = st == SQLITE_ROW || st == SQLITE_DONE ? CH_OK : xerr(l, err, "list received files");
+    ch_code rc = st == SQLITE_ROW || st == SQLITE_DONE ? CH_OK : lsq_db_err(l, err, "list received files");
     free(r);
     sqlite3_finalize(s);
     return rc;
@@ -392,12 +325,12 @@ ch_code ledger_received_set_state(ledger *l, int64_t id, const char *state, cons
     sqlite3 *db = ledger_sqlite_db(l);
     sqlite3_stmt *s;
     char at[32];
-    now_iso(at);
+    lsq_now(at);
     if (sqlite3_prepare_v2(db,
                            "UPDATE received_files SET state = ?2, note = coalesce(?3, note), updated_at = ?4 "
                            "WHERE id = ?1",
                            -1, &s, NULL) != SQLITE_OK)
-        return xerr(l, err, "update received file");
+        return lsq_db_err(l, err, "update received file");
     sqlite3_bind_int64(s, 1, id);
     bind_text(s, 2, state);
     bind_text(s, 3, note);
@@ -405,7 +338,7 @@ ch_code ledger_received_set_state(ledger *l, int64_t id, const char *state, cons
     int st = sqlite3_step(s);
     sqlite3_finalize(s);
     if (st != SQLITE_DONE)
-        return xerr(l, err, "update received file");
+        return lsq_db_err(l, err, "update received file");
     if (sqlite3_changes(db) != 1)
         return ch_error_set(err, CH_ERR_NOTFOUND, "ledger: no received file %" PRId64, id);
     return CH_OK;

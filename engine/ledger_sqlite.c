@@ -1243,7 +1243,7 @@ ch_code ledger_batch_move_claims(ledger *l, int64_t batch_id, ledger_state from,
     return auto_end(l, own, rc, err);
 }
 
-static void read_batch(sqlite3_stmt *s, ledger_batch *b)
+void lsq_read_batch(sqlite3_stmt *s, ledger_batch *b)
 {
     memset(b, 0, sizeof *b);
     b->id = sqlite3_column_int64(s, 0);
@@ -1267,9 +1267,7 @@ static void read_batch(sqlite3_stmt *s, ledger_batch *b)
     col_text(s, 18, b->error, sizeof b->error);
 }
 
-#define BATCH_COLS                                                                                     \
-    "id, practice, payer, claim_type, state, sender, receiver, isa13, gs06, st02_first, st_count, " \
-    "claim_count, total_cents, file, bytes, content_hash, created_at, updated_at, error"
+#define BATCH_COLS LSQ_BATCH_COLS
 
 ch_code ledger_batches_each(ledger *l, const char *state, ledger_batch_fn fn, void *ctx, ch_error *err)
 {
@@ -1286,7 +1284,7 @@ ch_code ledger_batches_each(ledger *l, const char *state, ledger_batch_fn fn, vo
         return ch_error_set(err, CH_ERR_NOMEM, "ledger: out of memory");
     }
     while ((st = sqlite3_step(s)) == SQLITE_ROW) {
-        read_batch(s, b);
+        lsq_read_batch(s, b);
         if (fn(ctx, b))
             break;
     }
@@ -1305,7 +1303,7 @@ ch_code ledger_batch_get(ledger *l, int64_t id, ledger_batch *b, ch_error *err)
     int st = sqlite3_step(s);
     ch_code rc = CH_OK;
     if (st == SQLITE_ROW)
-        read_batch(s, b);
+        lsq_read_batch(s, b);
     else if (st == SQLITE_DONE)
         rc = ch_error_set(err, CH_ERR_NOTFOUND, "ledger: no batch %" PRId64, id);
     else
@@ -1324,6 +1322,7 @@ int ledger_sqlite_in_txn(const ledger *l)
 /* --- for ledger_remit.c (ledger_sqlite_int.h) ---------------------------------------- */
 
 sqlite3 *lsq_db(ledger *l) { return l->db; }
+void lsq_col_text(sqlite3_stmt *s, int i, char *dst, size_t size) { col_text(s, i, dst, size); }
 const char *lsq_path(ledger *l) { return l->path; }
 struct ledger_remit_stmts **lsq_remit(ledger *l) { return &l->remit; }
 ch_code lsq_db_err(ledger *l, ch_error *err, const char *what) { return db_err(l, err, what); }

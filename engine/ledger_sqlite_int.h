@@ -1,6 +1,6 @@
 /*
- * ledger_sqlite_int.h - what the SQLite ledger's other files (ledger_remit.c)
- * share with ledger_sqlite.c.  Internal to the ledger.
+ * ledger_sqlite_int.h - what the SQLite ledger's other files (ledger_remit.c,
+ * ledger_exchange.c) share with ledger_sqlite.c.  Internal to the ledger.
  */
 #ifndef LEDGER_SQLITE_INT_H
 #define LEDGER_SQLITE_INT_H
@@ -18,6 +18,16 @@ ch_code lsq_db_err(ledger *l, ch_error *err, const char *what);
 void lsq_now(char buf[32]);
 ch_code lsq_auto_begin(ledger *l, int *own, ch_error *err);
 ch_code lsq_auto_end(ledger *l, int own, ch_code rc, ch_error *err);
+/* A text column into dst ("" for NULL), truncated to size - 1. */
+void lsq_col_text(sqlite3_stmt *s, int i, char *dst, size_t size);
+
+/* The columns of a batch row, in the order lsq_read_batch reads them (0..18);
+ * a query may select more after them. */
+#define LSQ_BATCH_COLS                                                                             \
+    "id, practice, payer, claim_type, state, sender, receiver, isa13, gs06, st02_first, st_count, " \
+    "claim_count, total_cents, file, bytes, content_hash, created_at, updated_at, error"
+void lsq_read_batch(sqlite3_stmt *s, ledger_batch *b);
+
 /* Move a claim (checked against ledger_transition_ok, one event), keeping its batch. */
 ch_code lsq_move(ledger *l, int64_t id, ledger_state to, const char *actor, const char *why, ch_error *err);
 
