@@ -15,6 +15,7 @@
 
 #include "ledger.h"
 #include "ledger_backend.h"
+#include "ledger_sqlite_int.h"
 
 /* --- scopes --------------------------------------------------------------------- */
 
@@ -88,37 +89,13 @@ static void scope_bind(sqlite3_stmt *st, const ledger_scope *s, int param)
 
 /* --- helpers ------------------------------------------------------------------------ */
 
-static ch_code db_err(ledger *l, ch_error *err, const char *what)
-{
-    sqlite3 *db = ledger_sqlite_db(l);
-    int code = sqlite3_errcode(db);
-    ch_code c = code == SQLITE_BUSY || code == SQLITE_LOCKED ? CH_ERR_BUSY : CH_ERR_DB;
-    return ch_error_set(err, c, "ledger %s: %s: %s", ledger_sqlite_path(l), what, sqlite3_errmsg(db));
-}
-
 static ch_code prepare(ledger *l, const char *sql, sqlite3_stmt **s, ch_error *err, const char *what)
 {
     if (sqlite3_prepare_v2(ledger_sqlite_db(l), sql, -1, s, NULL) != SQLITE_OK) {
         *s = NULL;
-        return db_err(l, err, what);
+        return lsq_db_err(l, err, what);
     }
     return CH_OK;
-}
-
-static void col_text(sqlite3_stmt *s, int i, char *dst, size_t size)
-{
-    const unsigned char *t = sqlite3_column_text(s, i);
-    snprintf(dst, size, "%s", t ? (const char *)t : "");
-}
-
-static void now_iso(char buf[32])
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 }
 
 static ch_code run_in_txn(ledger *l, int *own, ch_error *err)
@@ -196,11 +173,11 @@ ch_code ledger_claim_payer_number(ledger *l, int64_t claim_id, char *buf, size_t
     sqlite3_bind_int64(s, 1, claim_id);
     int st = sqlite3_step(s);
     if (st == SQLITE_ROW)
-        col_text(s, 0, buf, size);
+        lsq_col_text(s, 0, buf, size);
     else if (st == SQLITE_DONE)
         rc = ch_error_set(err, CH_ERR_NOTFOUND, "ledger: no claim %" PRId64, claim_id);
     else
-        rc = db_err(l, err, "read payer claim number");
+        rc = lsq_db_err(l, err, "read payer claim number");
     sqlite3_finalize(s);
     return rc;
 }
@@ -209,7 +186,7 @@ ch_code ledger_claim_payer_number(ledger *l, int64_t claim_id, char *buf, size_t
 static ch_code note(ledger *l, int64_t claim_id, const char *actor, const char *why, ch_error *err)
 {
     char at[32];
-    now_iso(at);
+    lsq_now(at);
     sqlite3_stmt *s;
     ch_code rc = prepare(l,
                          "INSERT INTO events(claim_id, at, actor, from_state, to_state, why, batch_id) "
@@ -222,7 +199,7 @@ static ch_code note(ledger *l, int64_t claim_id, const char *actor, const char *
     sqlite3_bind_text(s, 3, actor && actor[0] ? actor : "engine", -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 4, why ? why : "", -1, SQLITE_STATIC);
     if (sqlite3_step(s) != SQLITE_DONE)
-        rc = db_err(l, err, "append event");
+        rc = lsq_db_err(l, err, "append event");
     else if (sqlite3_changes(ledger_sqlite_db(l)) != 1)
         rc = ch_error_set(err, CH_ERR_NOTFOUND, "ledger: no claim %" PRId64, claim_id);
     sqlite3_finalize(s);
@@ -249,7 +226,7 @@ ch_code ledger_claim_set_payer_number(ledger *l, int64_t claim_id, const char *n
     if (rc != CH_OK)
         return rc;
     char at[32];
-    now_iso(at);
+    lsq_now(at);
     sqlite3_stmt *s;
     rc = prepare(l, "UPDATE claims SET payer_claim_no = ?2, updated_at = ?3 WHERE id = ?1", &s, err,
                  "set payer claim number");
@@ -258,7 +235,7 @@ ch_code ledger_claim_set_payer_number(ledger *l, int64_t claim_id, const char *n
         sqlite3_bind_text(s, 2, number, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 3, at, -1, SQLITE_STATIC);
         if (sqlite3_step(s) != SQLITE_DONE)
-            rc = db_err(l, err, "set payer claim number");
+            rc = lsq_db_err(l, err, "set payer claim number");
         else if (sqlite3_changes(ledger_sqlite_db(l)) != 1)
             rc = ch_error_set(err, CH_ERR_NOTFOUND, "ledger: no claim %" PRId64, claim_id);
         sqlite3_finalize(s);
@@ -288,7 +265,7 @@ ch_code ledger_claim_last_batch(ledger *l, int64_t claim_id, int64_t *batch_id, 
     else if (st == SQLITE_DONE)
         rc = ch_error_set(err, CH_ERR_NOTFOUND, "ledger: no claim %" PRId64, claim_id);
     else
-        rc = db_err(l, err, "read claim batch");
+        rc = lsq_db_err(l, err, "read claim batch");
     sqlite3_finalize(s);
     return rc;
 }
@@ -304,7 +281,7 @@ ch_code ledger_claim_replaced_by(ledger *l, int64_t claim_id, int64_t *by, ch_er
     if (sqlite3_step(s) == SQLITE_ROW)
         *by = sqlite3_column_int64(s, 0);
     else
-        rc = db_err(l, err, "read replacements");
+        rc = lsq_db_err(l, err, "read replacements");
     sqlite3_finalize(s);
     return rc;
 }
@@ -319,24 +296,24 @@ static void read_batch(sqlite3_stmt *s, ledger_batch *b)
 {
     memset(b, 0, sizeof *b);
     b->id = sqlite3_column_int64(s, 0);
-    col_text(s, 1, b->practice, sizeof b->practice);
-    col_text(s, 2, b->payer, sizeof b->payer);
-    col_text(s, 3, b->claim_type, sizeof b->claim_type);
-    col_text(s, 4, b->state, sizeof b->state);
-    col_text(s, 5, b->sender, sizeof b->sender);
-    col_text(s, 6, b->receiver, sizeof b->receiver);
+    lsq_col_text(s, 1, b->practice, sizeof b->practice);
+    lsq_col_text(s, 2, b->payer, sizeof b->payer);
+    lsq_col_text(s, 3, b->claim_type, sizeof b->claim_type);
+    lsq_col_text(s, 4, b->state, sizeof b->state);
+    lsq_col_text(s, 5, b->sender, sizeof b->sender);
+    lsq_col_text(s, 6, b->receiver, sizeof b->receiver);
     b->isa13 = (uint64_t)sqlite3_column_int64(s, 7);
     b->gs06 = (uint64_t)sqlite3_column_int64(s, 8);
     b->st02_first = (uint64_t)sqlite3_column_int64(s, 9);
     b->st_count = (unsigned)sqlite3_column_int(s, 10);
     b->claim_count = (unsigned)sqlite3_column_int(s, 11);
     b->total_cents = sqlite3_column_int64(s, 12);
-    col_text(s, 13, b->file, sizeof b->file);
+    lsq_col_text(s, 13, b->file, sizeof b->file);
     b->bytes = (uint64_t)sqlite3_column_int64(s, 14);
-    col_text(s, 15, b->content_hash, sizeof b->content_hash);
-    col_text(s, 16, b->created_at, sizeof b->created_at);
-    col_text(s, 17, b->updated_at, sizeof b->updated_at);
-    col_text(s, 18, b->error, sizeof b->error);
+    lsq_col_text(s, 15, b->content_hash, sizeof b->content_hash);
+    lsq_col_text(s, 16, b->created_at, sizeof b->created_at);
+    lsq_col_text(s, 17, b->updated_at, sizeof b->updated_at);
+    lsq_col_text(s, 18, b->error, sizeof b->error);
 }
 
 /* ?1 scope, ?2 practice, ?3 batch id */
@@ -372,7 +349,7 @@ static ch_code batches_query(ledger *l, const ledger_scope *scope, const char *p
             break;
     }
     if (st != SQLITE_ROW && st != SQLITE_DONE)
-        rc = db_err(l, err, "list batches");
+        rc = lsq_db_err(l, err, "list batches");
     free(b);
     sqlite3_finalize(s);
     return rc;
@@ -435,7 +412,7 @@ ch_code ledger_batch_problem_claims(ledger *l, const ledger_scope *scope, int64_
         ids[n++] = sqlite3_column_int64(s, 0);
     }
     if (rc == CH_OK && st != SQLITE_DONE)
-        rc = db_err(l, err, "list batch claims");
+        rc = lsq_db_err(l, err, "list batch claims");
     sqlite3_finalize(s);
     /* read after the statement is done, so fn may change the claims */
     for (size_t i = 0; i < n && rc == CH_OK; i++)
@@ -466,10 +443,10 @@ ch_code ledger_claims_summary(ledger *l, const ledger_scope *scope, const char *
     ledger_summary_row r;
     while ((st = sqlite3_step(s)) == SQLITE_ROW) {
         memset(&r, 0, sizeof r);
-        col_text(s, 0, r.practice, sizeof r.practice);
-        col_text(s, 1, r.payer, sizeof r.payer);
+        lsq_col_text(s, 0, r.practice, sizeof r.practice);
+        lsq_col_text(s, 1, r.payer, sizeof r.payer);
         char state[16];
-        col_text(s, 2, state, sizeof state);
+        lsq_col_text(s, 2, state, sizeof state);
         if (ledger_state_parse(state, &r.state) != CH_OK)
             continue;
         r.count = (uint64_t)sqlite3_column_int64(s, 3);
@@ -478,7 +455,7 @@ ch_code ledger_claims_summary(ledger *l, const ledger_scope *scope, const char *
             break;
     }
     if (st != SQLITE_ROW && st != SQLITE_DONE)
-        rc = db_err(l, err, "count claims");
+        rc = lsq_db_err(l, err, "count claims");
     sqlite3_finalize(s);
     return rc;
 }
@@ -506,19 +483,19 @@ ch_code ledger_last_exchanges(ledger *l, const ledger_scope *scope, const char *
     memset(&prev, 0, sizeof prev);
     while ((st = sqlite3_step(s)) == SQLITE_ROW) {
         memset(&x, 0, sizeof x);
-        col_text(s, 0, x.practice, sizeof x.practice);
-        col_text(s, 1, x.payer, sizeof x.payer);
+        lsq_col_text(s, 0, x.practice, sizeof x.practice);
+        lsq_col_text(s, 1, x.payer, sizeof x.payer);
         if (!strcmp(x.practice, prev.practice) && !strcmp(x.payer, prev.payer))
             continue;
         x.batch_id = sqlite3_column_int64(s, 2);
-        col_text(s, 3, x.what, sizeof x.what);
-        col_text(s, 4, x.at, sizeof x.at);
+        lsq_col_text(s, 3, x.what, sizeof x.what);
+        lsq_col_text(s, 4, x.at, sizeof x.at);
         prev = x;
         if (fn(ctx, &x))
             break;
     }
     if (st != SQLITE_ROW && st != SQLITE_DONE)
-        rc = db_err(l, err, "read exchanges");
+        rc = lsq_db_err(l, err, "read exchanges");
     sqlite3_finalize(s);
     return rc;
 }
@@ -556,7 +533,7 @@ ch_code ledger_money_posted_today(ledger *l, const ledger_scope *scope, const ch
         *cents = sqlite3_column_int64(s, 0);
         *available = 1;
     } else {
-        rc = db_err(l, err, "sum payments");
+        rc = lsq_db_err(l, err, "sum payments");
     }
     sqlite3_finalize(s);
     return rc;
