@@ -61,3 +61,11 @@ void app_close(app *a)
     log_close();
     memset(a, 0, sizeof *a);
 }
+
+int app_check_payer(app *a, const char *cmd, const char *payer)
+{
+    if (!payer || config_profile(a->cfg, payer))
+        return EXIT_OK;
+    app_close(a);
+    return cli_usage_error(cmd, "payer '%s' is not configured", payer);
+}

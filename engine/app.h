@@ -21,6 +21,13 @@ typedef struct app {
  */
 int app_open(app *a, const char *cmd, const char *config_path);
 
+/*
+ * For a command's --payer: 0 when payer is NULL or has a profile in the
+ * configuration; otherwise closes the app, prints the usage error for cmd
+ * and returns its exit status (2).
+ */
+int app_check_payer(app *a, const char *cmd, const char *payer);
+
 void app_close(app *a);
 
 #endif

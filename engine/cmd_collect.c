@@ -101,10 +101,8 @@ int cmd_collect(int argc, char **argv)
     int rc = app_open(&a, "collect", config_path);
     if (rc != EXIT_OK)
         return rc;
-    if (co.payer && !config_profile(a.cfg, co.payer)) {
-        app_close(&a);
-        return cli_usage_error("collect", "payer '%s' is not configured", co.payer);
-    }
+    if ((rc = app_check_payer(&a, "collect", co.payer)) != EXIT_OK)
+        return rc;
     co.on_file = on_file;
     co.on_payer_error = on_payer_error;
     co.ctx = &c;

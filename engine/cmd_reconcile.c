@@ -146,10 +146,8 @@ int cmd_reconcile(int argc, char **argv)
     int rc = app_open(&a, "reconcile", config_path);
     if (rc != EXIT_OK)
         return rc;
-    if (payer && !config_profile(a.cfg, payer)) {
-        app_close(&a);
-        return cli_usage_error("reconcile", "payer '%s' is not configured", payer);
-    }
+    if ((rc = app_check_payer(&a, "reconcile", payer)) != EXIT_OK)
+        return rc;
     reconciler *r;
     ch_error err;
     if (reconcile_new(&r, a.cfg, a.led, &ro, &err) != CH_OK) {

@@ -137,10 +137,8 @@ int cmd_send(int argc, char **argv)
     int rc = app_open(&a, "send", config_path);
     if (rc != EXIT_OK)
         return rc;
-    if (so.payer && !config_profile(a.cfg, so.payer)) {
-        app_close(&a);
-        return cli_usage_error("send", "payer '%s' is not configured", so.payer);
-    }
+    if ((rc = app_check_payer(&a, "send", so.payer)) != EXIT_OK)
+        return rc;
     so.on_batch = on_batch;
     so.ctx = &c;
     if (c.json) {
