@@ -186,6 +186,22 @@ static void envelope_close(out *o, unsigned long control, unsigned long st_segme
     end(o);
 }
 
+/* NM1*entity*type*last*first****qualifier*id */
+static void seg_nm1(x12_writer *w, const char *entity, const char *type, const char *last, const char *first,
+                    const char *idq, const char *id)
+{
+    x12w_seg(w, "NM1");
+    x12w_el(w, entity);
+    x12w_el(w, type);
+    x12w_el(w, last);
+    x12w_el(w, first);
+    x12w_el(w, "");
+    x12w_el(w, "");
+    x12w_el(w, "");
+    x12w_el(w, idq);
+    x12w_el(w, id);
+}
+
 /* ---- the 277CA ----------------------------------------------------------- */
 
 typedef struct ca_ctx {
@@ -217,16 +233,7 @@ static int write_277_claim(void *vctx, const x12_837_claim *c)
         x12w_el(w, "19");
         x12w_el(w, "1");
         end(&x->o);
-        x12w_seg(w, "NM1");
-        x12w_el(w, "85");
-        x12w_el(w, "2");
-        x12w_el(w, c->billing_name);
-        x12w_el(w, "");
-        x12w_el(w, "");
-        x12w_el(w, "");
-        x12w_el(w, "");
-        x12w_el(w, "XX");
-        x12w_el(w, c->billing_npi);
+        seg_nm1(w, "85", "2", c->billing_name, "", "XX", c->billing_npi);
         end(&x->o);
         seg_trn(w, "1", "0");
         end(&x->o);
@@ -236,16 +243,7 @@ static int write_277_claim(void *vctx, const x12_837_claim *c)
     x12w_elf(w, "%u", x->provider_hl);
     x12w_el(w, "PT");
     end(&x->o);
-    x12w_seg(w, "NM1");
-    x12w_el(w, "QC");
-    x12w_el(w, "1");
-    x12w_el(w, c->patient_last);
-    x12w_el(w, c->patient_first);
-    x12w_el(w, "");
-    x12w_el(w, "");
-    x12w_el(w, "");
-    x12w_el(w, "MI");
-    x12w_el(w, c->subscriber_id);
+    seg_nm1(w, "QC", "1", c->patient_last, c->patient_first, "MI", c->subscriber_id);
     end(&x->o);
     seg_trn(w, "2", c->pcn);
     end(&x->o);
@@ -312,16 +310,7 @@ static ch_code write_277ca(const char *in_path, const char *dir, const char *bas
     x12w_el(w, "20");
     x12w_el(w, "1");
     end(&x.o);
-    x12w_seg(w, "NM1");
-    x12w_el(w, "PR");
-    x12w_el(w, "2");
-    x12w_el(w, r->payer_name);
-    x12w_el(w, "");
-    x12w_el(w, "");
-    x12w_el(w, "");
-    x12w_el(w, "");
-    x12w_el(w, "PI");
-    x12w_el(w, r->payer_id);
+    seg_nm1(w, "PR", "2", r->payer_name, "", "PI", r->payer_id);
     end(&x.o);
     seg_trn(w, "1", base);
     end(&x.o);
@@ -341,16 +330,7 @@ static ch_code write_277ca(const char *in_path, const char *dir, const char *bas
     x12w_el(w, "21");
     x12w_el(w, "1");
     end(&x.o);
-    x12w_seg(w, "NM1");
-    x12w_el(w, "41");
-    x12w_el(w, "2");
-    x12w_el(w, "SUBMITTER");
-    x12w_el(w, "");
-    x12w_el(w, "");
-    x12w_el(w, "");
-    x12w_el(w, "");
-    x12w_el(w, "46");
-    x12w_el(w, t->submitter);
+    seg_nm1(w, "41", "2", "SUBMITTER", "", "46", t->submitter);
     end(&x.o);
     seg_trn(w, "2", base);
     end(&x.o);
@@ -437,16 +417,7 @@ static int write_835_claim(void *vctx, const x12_837_claim *c)
     x12w_el(w, c->institutional ? "13" : "11");
     x12w_el(w, "1");
     end(&x->o);
-    x12w_seg(w, "NM1");
-    x12w_el(w, "QC");
-    x12w_el(w, "1");
-    x12w_el(w, c->patient_last);
-    x12w_el(w, c->patient_first);
-    x12w_el(w, "");
-    x12w_el(w, "");
-    x12w_el(w, "");
-    x12w_el(w, "MI");
-    x12w_el(w, c->subscriber_id);
+    seg_nm1(w, "QC", "1", c->patient_last, c->patient_first, "MI", c->subscriber_id);
     end(&x->o);
     if (c->date_from[0]) {
         x12w_seg(w, "DTM");
