@@ -1,5 +1,7 @@
 /*
- * transport_impl.h - what transport.c shares with the three kinds
+ * transport_impl.h - what the shared parts of the transport layer
+ * (transport.c dispatch, transport_curl.c, transport_files.c,
+ * transport_listing.c, transport_secret.c) offer the three kinds
  * (transport_sftp.c, transport_https.c, transport_dir.c) and the gzip
  * helpers (transport_gzip.c).  Not for callers outside the transport layer;
  * tests include it to reach the pieces directly.
