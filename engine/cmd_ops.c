@@ -218,7 +218,10 @@ static int on_failed_batch(void *vc, const ledger_batch *b)
     if (ledger_batch_problem_claims(r->led, r->scope, b->id, on_count, &n, NULL) != CH_OK || !n.n)
         return 0;
     r->batches++;
-    const char *why = b->error[0] ? b->error : "(no reason recorded)";
+    char rejection[1024] = "";
+    if (!b->error[0])
+        ledger_batch_rejection(r->led, b->id, rejection, sizeof rejection, NULL);
+    const char *why = b->error[0] ? b->error : rejection[0] ? rejection : "(no reason recorded)";
     if (r->json) {
         json_obj_begin(&r->j);
         json_kv_int(&r->j, "id", b->id);
@@ -244,9 +247,10 @@ static void rejects_help(void)
 {
     printf("usage: clearinghouse rejects [--config FILE] [--operator NAME] [--practice P] [--json]\n\n"
            "The worklist: rejected and failed claims and failed batches (set aside by\n"
-           "validation, while they still hold claims to replay) of the practices the operator\n"
-           "may see, each with the reason in words (the ledger's last error or the event that\n"
-           "put it there).  Fix the cause, then `clearinghouse replay`.\n\n"
+           "validation, or rejected by a payer's 999, while they still hold claims to replay)\n"
+           "of the practices the operator may see, each with the reason in words (the\n"
+           "ledger's last error, the event that put it there, the 999's errors).  Fix the\n"
+           "cause, then `clearinghouse replay`.\n\n"
            "  --config FILE    the configuration (default " CONFIG_DEFAULT_PATH ")\n"
            "  --operator NAME  who is asking (default $" OPERATOR_ENV ", else the Unix user)\n"
            "  --practice P     only this practice (one the operator may see)\n"
@@ -655,7 +659,9 @@ static int amend(const char *cmd, int argc, char **argv, encounter_frequency fre
                 snprintf(why, sizeof why, "%s by claim %s (%" PRId64 ", frequency %d) by operator %s",
                          freq == ENC_VOID ? "voided" : "replaced", res.pcn, res.claim_id, (int)freq,
                          operator_actor(&scope));
-                if (ledger_transition_ok(c.state, LEDGER_VOID))
+                /* settled: void now; accepted: the payer may still pay it, and a
+                 * payment is posted only to a claim that is not void */
+                if (c.state == LEDGER_PAID || c.state == LEDGER_PARTIAL || c.state == LEDGER_DENIED)
                     code = ledger_claim_move(a.led, c.id, LEDGER_VOID, -1, operator_actor(&scope), why, &err);
                 else {
                     char note[400];

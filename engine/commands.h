@@ -17,5 +17,6 @@ int cmd_correct(int argc, char **argv);
 int cmd_void(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_reconcile(int argc, char **argv);
+int cmd_payer_answer(int argc, char **argv);
 
 #endif

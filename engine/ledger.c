@@ -46,7 +46,8 @@ static const unsigned allowed[LEDGER_STATE__COUNT] = {
                     B(LEDGER_PARTIAL) | B(LEDGER_DENIED),
     [LEDGER_ACKNOWLEDGED] = B(LEDGER_ACCEPTED) | B(LEDGER_REJECTED) | B(LEDGER_PAID) | B(LEDGER_PARTIAL) |
                             B(LEDGER_DENIED),
-    [LEDGER_ACCEPTED] = B(LEDGER_REJECTED) | B(LEDGER_PAID) | B(LEDGER_PARTIAL) | B(LEDGER_DENIED),
+    /* ... or void: a void claim (frequency 8) the payer carried out */
+    [LEDGER_ACCEPTED] = B(LEDGER_REJECTED) | B(LEDGER_PAID) | B(LEDGER_PARTIAL) | B(LEDGER_DENIED) | B(LEDGER_VOID),
     /* a rejected claim never reached adjudication: it may be corrected and sent again */
     [LEDGER_REJECTED] = B(LEDGER_QUEUED) | B(LEDGER_FAILED) | B(LEDGER_VOID),
     /* an 835 reversal (CLP02 22) takes a payment back: accepted again,

@@ -387,9 +387,13 @@ ch_code ledger_claim_replaced_by(ledger *l, int64_t claim_id, int64_t *by, ch_er
 
 /* Batches inside scope (and of practice, when not NULL), oldest first.
  * problem_only: only batches that failed (discarded, or carrying an error and
- * not sent). */
+ * not sent) or that a 999 rejected (in whole or in part). */
 ch_code ledger_batches_scoped(ledger *l, const ledger_scope *scope, const char *practice, int problem_only,
                               ledger_batch_fn fn, void *ctx, ch_error *err);
+
+/* The reason of the latest 999 that rejected (a transaction set of) the
+ * batch into reason (size bytes); "" when no 999 rejected it. */
+ch_code ledger_batch_rejection(ledger *l, int64_t batch_id, char *reason, size_t size, ch_error *err);
 
 /* One batch by id inside scope: CH_ERR_NOTFOUND otherwise. */
 ch_code ledger_batch_get_scoped(ledger *l, const ledger_scope *scope, int64_t id, ledger_batch *b, ch_error *err);

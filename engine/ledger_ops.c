@@ -325,7 +325,9 @@ static ch_code batches_query(ledger *l, const ledger_scope *scope, const char *p
     snprintf(sql, sizeof sql,
              "SELECT " OPS_BATCH_COLS " FROM batches WHERE %s%s%s%s ORDER BY id", cond,
              practice ? " AND practice = ?2" : "", id > 0 ? " AND id = ?3" : "",
-             problem_only ? " AND (state = 'discarded' OR (state != 'sent' AND coalesce(error, '') != ''))" : "");
+             problem_only ? " AND (state = 'discarded' OR (state != 'sent' AND coalesce(error, '') != '') OR "
+                            "id IN (SELECT batch_id FROM acknowledgments WHERE accepted = 0))"
+                          : "");
     sqlite3_stmt *s;
     ch_code rc = prepare(l, sql, &s, err, "list batches");
     if (rc != CH_OK)
@@ -376,6 +378,27 @@ ch_code ledger_batch_get_scoped(ledger *l, const ledger_scope *scope, int64_t id
     if (rc == CH_OK && !found)
         rc = ch_error_set(err, CH_ERR_NOTFOUND, "no batch %" PRId64 "%s", id,
                           scope && !scope->all ? " that this operator may see" : "");
+    return rc;
+}
+
+ch_code ledger_batch_rejection(ledger *l, int64_t batch_id, char *reason, size_t size, ch_error *err)
+{
+    if (size)
+        reason[0] = '\0';
+    sqlite3_stmt *s;
+    ch_code rc = prepare(l,
+                         "SELECT coalesce(reason, status) FROM acknowledgments WHERE batch_id = ?1 AND accepted = 0 "
+                         "ORDER BY id DESC LIMIT 1",
+                         &s, err, "read acknowledgments");
+    if (rc != CH_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, batch_id);
+    int st = sqlite3_step(s);
+    if (st == SQLITE_ROW)
+        lsq_col_text(s, 0, reason, size);
+    else if (st != SQLITE_DONE)
+        rc = lsq_db_err(l, err, "read acknowledgments");
+    sqlite3_finalize(s);
     return rc;
 }
 

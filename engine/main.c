@@ -30,6 +30,7 @@ const cli_command cli_commands[] = {
     {"void", cmd_void, "send a void (frequency 8) of a claim the payer has"},
     {"status", cmd_status, "one screen: claims, batches waiting, last exchanges, money posted"},
     {"reconcile", cmd_reconcile, "post 999, 277CA and 835 files from payers to the ledger"},
+    {"payer-answer", cmd_payer_answer, "play a payer: answer 837 files with 999, 277CA and 835 (testing)"},
     {NULL, NULL, NULL},
 };
 
@@ -38,7 +39,7 @@ static void usage(FILE *fp)
     fprintf(fp, "usage: clearinghouse <command> [options]\n\n"
                 "A HIPAA X12 5010 claims clearinghouse engine.\n\ncommands:\n");
     for (const cli_command *c = cli_commands; c->name; c++)
-        fprintf(fp, "  %-10s %s\n", c->name, c->summary);
+        fprintf(fp, "  %-12s %s\n", c->name, c->summary);
     fprintf(fp, "\n'clearinghouse <command> --help' describes a command.\n"
                 "Exit status: 0 ok, 1 problems found, 2 usage or I/O error.\n");
 }

@@ -67,7 +67,7 @@ static ch_code codes(const ydoc_node *map, const char *key, char (*out)[6], unsi
 
 ch_code payer_sim_load(const ydoc_node *node, sim_rules *r, int *present, const char *file, ch_error *err)
 {
-    static const char *const keys[] = {"paid_percent", "patient_percent", "reject", "deny", NULL};
+    static const char *const keys[] = {"paid_percent", "patient_percent", "reject", "deny", "reject_999", NULL};
     payer_sim_defaults(r);
     *present = node && !ydoc_is_null(node);
     if (!*present)
@@ -78,7 +78,8 @@ ch_code payer_sim_load(const ydoc_node *node, sim_rules *r, int *present, const 
         (rc = ydoc_uint(node, "paid_percent", 0, 100, paid, &paid, file, "simulator", err)) != CH_OK ||
         (rc = ydoc_uint(node, "patient_percent", 0, 100, pat, &pat, file, "simulator", err)) != CH_OK ||
         (rc = codes(node, "reject", r->reject, &r->nreject, file, err)) != CH_OK ||
-        (rc = codes(node, "deny", r->deny, &r->ndeny, file, err)) != CH_OK)
+        (rc = codes(node, "deny", r->deny, &r->ndeny, file, err)) != CH_OK ||
+        (rc = codes(node, "reject_999", r->reject_999, &r->nreject_999, file, err)) != CH_OK)
         return rc;
     r->paid_percent = (unsigned)paid;
     r->patient_percent = (unsigned)pat;

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "payer_history.h"
 #include "x12_837_claims.h"
 #include "x12_writer.h"
 
@@ -21,10 +22,10 @@ void payer_sim_defaults(sim_rules *r)
     r->patient_percent = 20;
 }
 
-static int listed(const char (*codes)[6], unsigned n, const char *proc)
+int payer_sim_listed(const char (*codes)[6], unsigned n, const char *code)
 {
     for (unsigned i = 0; i < n; i++)
-        if (!strcmp(codes[i], proc))
+        if (!strcmp(codes[i], code))
             return 1;
     return 0;
 }
@@ -38,7 +39,7 @@ typedef struct line_money {
 static line_money price(const sim_rules *r, const x12_837_line *l)
 {
     line_money m = {0};
-    if (listed(r->deny, r->ndeny, l->procedure)) {
+    if (payer_sim_listed(r->deny, r->ndeny, l->procedure)) {
         m.denied = 1;
         m.contractual = l->charge;
         return m;
@@ -53,18 +54,57 @@ static line_money price(const sim_rules *r, const x12_837_line *l)
 static int rejected(const sim_rules *r, const x12_837_claim *c)
 {
     for (unsigned i = 0; i < c->nlines; i++)
-        if (listed(r->reject, r->nreject, c->lines[i].procedure))
+        if (payer_sim_listed(r->reject, r->nreject, c->lines[i].procedure))
             return 1;
     return 0;
+}
+
+static int is_void(const x12_837_claim *c)
+{
+    return c->frequency[0] == '8';
+}
+
+/* The adjudication a replacement or void takes back (payer_history.h):
+ * 1 found, 0 none, -1 the history could not be read (*rc, err). */
+static int prior(const sim_rules *r, const x12_837_claim *c, payer_adjudication *old, ch_code *rc, ch_error *err)
+{
+    *rc = payer_history_taken_back(r->history, c->frequency, c->payer_claim_number, old, err);
+    return *rc == CH_OK ? 1 : *rc == CH_ERR_NOTFOUND ? (*rc = CH_OK, 0) : -1;
+}
+
+/* The money of one claim's adjudication (not for a void). */
+static payer_adjudication adjudicate(const sim_rules *r, const x12_837_claim *c, unsigned *ndenied)
+{
+    payer_adjudication a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.payer_claim_no, sizeof a.payer_claim_no, "P%s", c->pcn);
+    snprintf(a.pcn, sizeof a.pcn, "%s", c->pcn);
+    a.institutional = c->institutional;
+    a.charge = c->charge;
+    *ndenied = 0;
+    for (unsigned i = 0; i < c->nlines; i++) {
+        line_money m = price(r, &c->lines[i]);
+        a.paid += m.paid;
+        a.patient += m.patient;
+        if (m.denied)
+            a.co50 += m.contractual;
+        else
+            a.co45 += m.contractual;
+        *ndenied += (unsigned)m.denied;
+    }
+    return a;
 }
 
 /* ---- pass 1: totals ------------------------------------------------------ */
 
 typedef struct totals {
     const sim_rules *r;
-    unsigned claims, accepted, rejected, paid, partial, denied;
+    unsigned claims, accepted, rejected, paid, partial, denied, reversals;
+    unsigned remit_claims; /* CLPs the 835 will hold */
     int64_t billed, acc_amount, rej_amount, paid_cents;
     char submitter[16], receiver[16];
+    ch_code rc;            /* the history could not be read: why */
+    ch_error herr;
 } totals;
 
 static int count(void *ctx, const x12_837_claim *c)
@@ -81,14 +121,21 @@ static int count(void *ctx, const x12_837_claim *c)
     }
     t->accepted++;
     t->acc_amount += c->charge;
-    int64_t paid = 0;
-    unsigned ndenied = 0;
-    for (unsigned i = 0; i < c->nlines; i++) {
-        line_money m = price(t->r, &c->lines[i]);
-        paid += m.paid;
-        ndenied += (unsigned)m.denied;
+    payer_adjudication old;
+    int p = prior(t->r, c, &old, &t->rc, &t->herr);
+    if (p < 0)
+        return 1;
+    if (p) {
+        t->reversals++;
+        t->remit_claims++;
+        t->paid_cents -= old.paid;
     }
-    t->paid_cents += paid;
+    if (is_void(c))
+        return 0; /* nothing to adjudicate: the payment (if any) is taken back */
+    t->remit_claims++;
+    unsigned ndenied = 0;
+    payer_adjudication a = adjudicate(t->r, c, &ndenied);
+    t->paid_cents += a.paid;
     if (ndenied == c->nlines)
         t->denied++;
     else if (ndenied)
@@ -378,6 +425,7 @@ static ch_code write_277ca(const char *in_path, const char *dir, const char *bas
 typedef struct remit_ctx {
     out o;
     const sim_rules *r;
+    ch_code hist_rc;
 } remit_ctx;
 
 static void seg_cas(x12_writer *w, const char *group, const char *reason, int64_t amount)
@@ -388,20 +436,66 @@ static void seg_cas(x12_writer *w, const char *group, const char *reason, int64_
     x12w_cents(w, amount);
 }
 
+/* CLP02 22: the adjudication old taken back, every amount negated; CLP01
+ * is the claim received (its correction, if any, follows with the same
+ * CLP01), CLP07 the payer claim number of the payment reversed. */
+static void write_reversal(remit_ctx *x, const x12_837_claim *c, const payer_adjudication *old)
+{
+    x12_writer *w = &x->o.w;
+    x12w_seg(w, "CLP");
+    x12w_el(w, c->pcn);
+    x12w_el(w, "22");
+    x12w_cents(w, -old->charge);
+    x12w_cents(w, -old->paid);
+    if (old->patient)
+        x12w_cents(w, -old->patient);
+    else
+        x12w_el(w, "");
+    x12w_el(w, "12");
+    x12w_el(w, old->payer_claim_no);
+    x12w_el(w, old->institutional ? "13" : "11");
+    x12w_el(w, "1");
+    end(&x->o);
+    if (old->co45 || old->co50) { /* one CAS per group: CO-45 (quantity empty) and CO-50 */
+        seg_cas(w, "CO", old->co45 ? "45" : "50", -(old->co45 ? old->co45 : old->co50));
+        if (old->co45 && old->co50) {
+            x12w_el(w, "");
+            x12w_el(w, "50");
+            x12w_cents(w, -old->co50);
+        }
+        end(&x->o);
+    }
+    if (old->patient) {
+        seg_cas(w, "PR", "2", -old->patient);
+        end(&x->o);
+    }
+    seg_nm1(w, "QC", "1", c->patient_last, c->patient_first, "MI", c->subscriber_id);
+    end(&x->o);
+    if (c->date_from[0]) {
+        x12w_seg(w, "DTM");
+        x12w_el(w, "232");
+        x12w_el(w, c->date_from);
+        end(&x->o);
+    }
+}
+
 static int write_835_claim(void *vctx, const x12_837_claim *c)
 {
     remit_ctx *x = vctx;
     if (rejected(x->r, c))
         return 0; /* rejected on the 277CA: never adjudicated */
+    payer_adjudication old;
+    int p = prior(x->r, c, &old, &x->hist_rc, NULL);
+    if (p < 0)
+        return 1;
+    if (p)
+        write_reversal(x, c, &old);
+    if (is_void(c))
+        return x->o.rc != CH_OK;
     x12_writer *w = &x->o.w;
-    int64_t paid = 0, patient = 0;
-    unsigned ndenied = 0;
-    for (unsigned i = 0; i < c->nlines; i++) {
-        line_money m = price(x->r, &c->lines[i]);
-        paid += m.paid;
-        patient += m.patient;
-        ndenied += (unsigned)m.denied;
-    }
+    unsigned ndenied;
+    payer_adjudication adj = adjudicate(x->r, c, &ndenied);
+    int64_t paid = adj.paid, patient = adj.patient;
     int denied = ndenied == c->nlines;
     x12w_seg(w, "CLP");
     x12w_el(w, c->pcn);
@@ -517,11 +611,13 @@ static ch_code write_835(const char *in_path, const char *dir, const char *base,
     x12w_el(w, "835");
     x12w_el(w, "0001");
     end(&x.o);
+    /* BPR02 is never negative: a file that takes back more than it pays
+     * pays nothing and carries the balance forward (PLB FB, below) */
     x12w_seg(w, "BPR");
-    x12w_el(w, t->paid_cents ? "I" : "H");
-    x12w_cents(w, t->paid_cents);
+    x12w_el(w, t->paid_cents > 0 ? "I" : "H");
+    x12w_cents(w, t->paid_cents > 0 ? t->paid_cents : 0);
     x12w_el(w, "C");
-    x12w_el(w, t->paid_cents ? "CHK" : "NON");
+    x12w_el(w, t->paid_cents > 0 ? "CHK" : "NON");
     for (int i = 5; i <= 15; i++)
         x12w_el(w, "");
     x12w_el(w, date);
@@ -569,16 +665,74 @@ static ch_code write_835(const char *in_path, const char *dir, const char *base,
     x12w_el(w, "1");
     end(&x.o);
     fd = open(in_path, O_RDONLY | O_CLOEXEC);
+    x.hist_rc = CH_OK;
     ch_code rc = fd < 0 ? ch_error_set(err, CH_ERR_IO, "%s: %s", in_path, strerror(errno))
                         : x12_837_scan(fd, in_path, write_835_claim, &x, err);
     if (fd >= 0)
         close(fd);
+    if (x.hist_rc != CH_OK) /* read fine a moment ago, in count() */
+        rc = ch_error_set(err, x.hist_rc, "%s: the payer history could not be read again", r->history);
     if (rc != CH_OK && x.o.rc == CH_OK)
         x.o.rc = rc;
+    if (t->paid_cents < 0) {
+        /* PLB*NPI*fiscal period end*FB:reference*amount: a negative amount
+         * is owed by the provider, recouped from a later payment */
+        x12w_seg(w, "PLB");
+        x12w_el(w, p.npi[0] ? p.npi : "0000000000");
+        x12w_elf(w, "%.4s1231", date);
+        char ref[48];
+        snprintf(ref, sizeof ref, "%s%lu", r->payer_id, control);
+        x12w_el(w, "FB");
+        x12w_sub(w, ref);
+        x12w_cents(w, t->paid_cents);
+        end(&x.o);
+    }
     envelope_close(&x.o, control, w->count);
     rc = out_close(&x.o);
     if (rc == CH_OK)
         snprintf(path_out, path_size, "%s", x.o.final);
+    return rc;
+}
+
+/* ---- the payer's history ------------------------------------------------- */
+
+/* The lines of a file's adjudications, appended to the history at once. */
+typedef struct hist_ctx {
+    const sim_rules *r;
+    FILE *mem;
+} hist_ctx;
+
+static int record(void *vctx, const x12_837_claim *c)
+{
+    hist_ctx *h = vctx;
+    if (rejected(h->r, c) || is_void(c))
+        return 0;
+    unsigned ndenied;
+    payer_adjudication a = adjudicate(h->r, c, &ndenied);
+    char line[512];
+    int n = payer_history_line(&a, line, sizeof line);
+    if (n > 0) /* a claim number that cannot be stored is never asked for either */
+        fwrite(line, 1, (size_t)n, h->mem);
+    return 0;
+}
+
+static ch_code keep_history(const char *in_path, const sim_rules *r, ch_error *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    hist_ctx h = {r, open_memstream(&buf, &len)};
+    if (!h.mem)
+        return ch_error_set(err, CH_ERR_NOMEM, "payer history: out of memory");
+    int fd = open(in_path, O_RDONLY | O_CLOEXEC);
+    ch_code rc = fd < 0 ? ch_error_set(err, CH_ERR_IO, "%s: %s", in_path, strerror(errno))
+                        : x12_837_scan(fd, in_path, record, &h, err);
+    if (fd >= 0)
+        close(fd);
+    if (fclose(h.mem) != 0 && rc == CH_OK)
+        rc = ch_error_set(err, CH_ERR_NOMEM, "payer history: out of memory");
+    if (rc == CH_OK && len)
+        rc = payer_history_append(r->history, buf, len, err);
+    free(buf);
     return rc;
 }
 
@@ -612,19 +766,28 @@ ch_code payer_sim_answer(const char *in_path, const char *out_dir, const sim_rul
         return ch_error_set(err, CH_ERR_IO, "%s: %s", in_path, strerror(errno));
     ch_code rc = x12_837_scan(fd, in_path, count, &t, err);
     close(fd);
+    if (t.rc != CH_OK) {
+        if (err)
+            *err = t.herr;
+        return t.rc;
+    }
     if (rc != CH_OK)
         return rc;
     rc = write_277ca(in_path, out_dir, base, rules, &t, control, date, res->ack_277,
                      sizeof res->ack_277, err);
-    if (rc == CH_OK && t.accepted)
+    if (rc == CH_OK && t.remit_claims)
         rc = write_835(in_path, out_dir, base, rules, &t, control + 1, date, res->remit_835,
                        sizeof res->remit_835, err);
+    /* what was adjudicated, once the answers are out */
+    if (rc == CH_OK && rules->history && t.accepted)
+        rc = keep_history(in_path, rules, err);
     res->claims = t.claims;
     res->accepted = t.accepted;
     res->rejected = t.rejected;
     res->paid = t.paid;
     res->partial = t.partial;
     res->denied = t.denied;
+    res->reversals = t.reversals;
     res->billed = t.billed;
     res->paid_cents = t.paid_cents;
     return rc;

@@ -447,8 +447,10 @@ static void on_999_set(void *ctx, const ack_999_group *g, const ack_999_set *s)
     /* the reason: the summary and each error in words */
     char reason[1024];
     size_t n = (size_t)snprintf(reason, sizeof reason, "999 %s", s->summary);
+    /* an error a CTX puts in a claim names it: the claim to fix */
     for (unsigned i = 0; i < s->nerrors && n < sizeof reason; i++)
-        n += (size_t)snprintf(reason + n, sizeof reason - n, "; %s", s->errors[i].reason);
+        n += (size_t)snprintf(reason + n, sizeof reason - n, "; %s%s%s%s", s->errors[i].claim_ref[0] ? "claim " : "",
+                              s->errors[i].claim_ref, s->errors[i].claim_ref[0] ? ": " : "", s->errors[i].reason);
     if (s->dropped && n < sizeof reason)
         snprintf(reason + n, sizeof reason - n, "; and %u more", s->dropped);
     int dup = 0;
@@ -683,22 +685,61 @@ static void ledger_lines(file_ctx *f, claim_ref *ref)
     ref->nlines = n;
 }
 
+typedef struct claim_links {
+    int64_t replaces;
+    int frequency;
+} claim_links;
+
+static int copy_links(void *ctx, const ledger_claim *c)
+{
+    claim_links *k = ctx;
+    k->replaces = c->replaces;
+    k->frequency = c->frequency;
+    return 1;
+}
+
+/* The payment a reversal takes back, named by its payer claim number
+ * (CLP07): on the claim the reversal matched (the payer reverses and
+ * re-adjudicates the same claim), else on the claim that one replaces (a
+ * replacement or void, frequency 7 or 8, is a claim of its own: the payer
+ * takes back the payment of the claim its REF*F8 names); failing both, the
+ * matched claim's latest payment.  *holder is the claim holding it.  CH_OK,
+ * CH_ERR_NOTFOUND, or a ledger error (in f->ferr). */
+static ch_code reversed_payment(file_ctx *f, const remit_claim *c, const ledger_claim_brief *cl,
+                                ledger_claim_payment *old, ledger_claim_brief *holder, claim_links *links)
+{
+    ledger *l = f->r->l;
+    *holder = *cl;
+    memset(links, 0, sizeof *links);
+    ch_code rc = ledger_claim_payment_open(l, cl->id, c->payer_claim_no, old, &f->ferr);
+    if (rc != CH_ERR_NOTFOUND || !c->payer_claim_no[0])
+        return rc;
+    if ((rc = ledger_claim_get(l, NULL, cl->id, 0, copy_links, links, &f->ferr)) != CH_OK)
+        return rc;
+    if (links->replaces) {
+        rc = ledger_claim_payment_open(l, links->replaces, c->payer_claim_no, old, &f->ferr);
+        if (rc == CH_OK)
+            return ledger_claim_brief_get(l, links->replaces, holder, &f->ferr);
+        if (rc != CH_ERR_NOTFOUND)
+            return rc;
+    }
+    return ledger_claim_payment_open(l, cl->id, NULL, old, &f->ferr);
+}
+
 static void post_reversal(file_ctx *f, const remit_claim *c, const ledger_claim_brief *cl)
 {
     ledger_claim_payment old;
-    ch_error e;
-    ch_code rc = ledger_claim_payment_open(f->r->l, cl->id, c->payer_claim_no, &old, &e);
-    if (rc == CH_ERR_NOTFOUND && c->payer_claim_no[0])
-        rc = ledger_claim_payment_open(f->r->l, cl->id, NULL, &old, &e);
+    ledger_claim_brief holder;
+    claim_links links;
+    ch_code rc = reversed_payment(f, c, cl, &old, &holder, &links);
     if (rc != CH_OK && rc != CH_ERR_NOTFOUND) {
-        f->ferr = e;
         fail_db(f, rc);
         return;
     }
     int have_old = rc == CH_OK;
     ledger_claim_payment cp;
     memset(&cp, 0, sizeof cp);
-    cp.claim_id = cl->id;
+    cp.claim_id = holder.id;
     cp.remittance_id = f->remit_id;
     snprintf(cp.status_code, sizeof cp.status_code, "%s", c->status);
     snprintf(cp.outcome, sizeof cp.outcome, "reversal");
@@ -717,16 +758,32 @@ static void post_reversal(file_ctx *f, const remit_claim *c, const ledger_claim_
     f->res->posted++;
     f->res->paid_cents += c->paid;
     char why[300], a[32];
-    if (have_old) {
-        fail_db(f, ledger_claim_payment_reverse(f->r->l, old.id, cp.id, &f->ferr));
-        snprintf(why, sizeof why, "835 %s: reversal of the payment posted %s (payer claim %s), %s taken back",
-                 c->payment ? c->payment->trace : "", old.posted_at, old.payer_claim_no[0] ? old.payer_claim_no : "-",
-                 money(-c->paid, a));
-        move_claim(f, cl, LEDGER_ACCEPTED, why);
-    } else {
+    if (!have_old) {
         worklist(f, "unmatched", cl->id, cl->practice, c->pcn, c->paid,
                  "835 reversal (CLP02 22) of claim %" PRId64 ": no payment posted to it to reverse (%s)", cl->id,
                  money(c->paid, a));
+        return;
+    }
+    fail_db(f, ledger_claim_payment_reverse(f->r->l, old.id, cp.id, &f->ferr));
+    snprintf(why, sizeof why, "835 %s: reversal of the payment posted %s (payer claim %s), %s taken back",
+             c->payment ? c->payment->trace : "", old.posted_at, old.payer_claim_no[0] ? old.payer_claim_no : "-",
+             money(-c->paid, a));
+    if (holder.id == cl->id) {
+        move_claim(f, cl, LEDGER_ACCEPTED, why); /* waiting for the corrected payment */
+        return;
+    }
+    /* the claim replaced or voided: its payment is back with the payer, and
+     * the claim is void (it may be already: `correct` and `void` do that) */
+    char held[400];
+    snprintf(held, sizeof held, "%s, for claim %s (%" PRId64 ", frequency %d)", why, cl->pcn, cl->id, links.frequency);
+    if (!move_claim(f, &holder, LEDGER_VOID, held) && f->fatal == CH_OK)
+        fail_db(f, ledger_claim_note(f->r->l, holder.id, f->r->opts.actor, held, &f->ferr));
+    /* a void has nothing more to come: it is done once the payment is back */
+    if (links.frequency == 8 && f->fatal == CH_OK) {
+        char done[400];
+        snprintf(done, sizeof done, "835 %s: the payer voided claim %s (%" PRId64 ", payer claim %s): %s taken back",
+                 c->payment ? c->payment->trace : "", holder.pcn, holder.id, old.payer_claim_no, money(-c->paid, a));
+        move_claim(f, cl, LEDGER_VOID, done);
     }
 }
 

@@ -15,7 +15,7 @@
 Test(cli, help_on_every_command)
 {
     const char *cmds[] = {"inspect", "fmt", "validate", "intake", "batch", "claims", "send", "collect", "reconcile",
-                          "rejects", "replay", "correct", "void", "status", "run"};
+                          "rejects", "replay", "correct", "void", "status", "run", "payer-answer"};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         char *out = NULL;
         int rc = ch_run(&out, "%s --help", cmds[i]);

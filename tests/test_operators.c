@@ -673,6 +673,42 @@ Test(operators, rejects_lists_failed_batches_with_reasons_and_replay_takes_them,
     ofix_fini(&f);
 }
 
+Test(operators, rejects_lists_a_batch_a_999_rejected_with_its_reason, .timeout = 120)
+{
+    ofix f;
+    ofix_init(&f);
+    send_all(&f);
+    ids rv = claims_of(&f, "riverside", "medicare-mac");
+    ledger_claim c = claim(&f, rv.v[0]);
+    ch_error err;
+    /* the payer's 999 rejected the batch's transaction set (what reconcile records) */
+    const char *why = "999 rejected: IK501 R (Rejected); claim RFM00000001: SV101-2 ...: IK403 7 (Invalid Code Value)";
+    ledger_ack a = {.batch_id = c.batch_id, .file = "x.999", .sha256 = "ab", .gs06 = "7", .st02 = "0001",
+                    .accepted = 0, .status = "R", .reason = why, .claims = (unsigned)rv.n};
+    cr_assert_eq(ledger_ack_add(f.l, &a, NULL, &err), CH_OK, "%s", err.msg);
+    for (int i = 0; i < rv.n; i++)
+        move(&f, rv.v[i], LEDGER_REJECTED, why);
+    char *out, args[128], want[128], want2[128];
+    snprintf(want, sizeof want, "\"batches\":[{\"id\":%lld,", (long long)c.batch_id);
+    snprintf(want2, sizeof want2, "\"state\":\"sent\",\"claims\":%d,\"to_replay\":%d", rv.n, rv.n);
+    cr_assert_eq(op_run(&f, &out, "alice", "rejects --json"), 0, "%s", out);
+    cr_expect(strstr(out, want), "the batch is listed: %s", out);
+    cr_expect(strstr(out, want2), "%s", out);
+    cr_expect(strstr(out, "\"reason\":\"999 rejected: IK501 R (Rejected); claim RFM00000001"), "%s", out);
+    free(out);
+    cr_assert_eq(op_run(&f, &out, "bob", "rejects --json"), 0, "%s", out);
+    cr_expect(strstr(out, "\"batches\":[]"), "not bob's: %s", out);
+    free(out);
+    /* replayed: nothing left to replay, off the list */
+    snprintf(args, sizeof args, "replay --batch %lld", (long long)c.batch_id);
+    cr_assert_eq(op_run(&f, &out, "alice", args), 0, "%s", out);
+    free(out);
+    cr_assert_eq(op_run(&f, &out, "alice", "rejects"), 0, "%s", out);
+    cr_expect(strstr(out, "0 claims and 0 batches to look at"), "%s", out);
+    free(out);
+    ofix_fini(&f);
+}
+
 /* --- the ledger enforces it, whoever calls ---------------------------------------------- */
 
 static int on_row(void *c, const ledger_summary_row *r)

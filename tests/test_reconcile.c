@@ -658,6 +658,102 @@ Test(reconcile, corpus_999_samples)
     }
 }
 
+/* --- replacements and voids: the payer takes back the first payment --------------- */
+
+#define ENV_835(ctl, body, nseg)                                                                                   \
+    "ISA*00*          *00*          *ZZ*PAYERSENDER    *ZZ*CLEARINGHOUSE  *251115*1200*^*00501*000000" ctl       \
+    "*0*T*:~GS*HP*PAYERSENDER*CLEARINGHOUSE*20251115*1200*" ctl "*X*005010X221A1~ST*835*0001~" body "SE*" nseg \
+    "*0001~GE*1*" ctl "~IEA*1*000000" ctl "~"
+#define PAYER_PAYEE "N1*PR*TEST HEALTH PLAN*XV*TESTPLAN01~N1*PE*EXAMPLE CLINIC*XX*1234567893~LX*1~"
+#define QC "NM1*QC*1*DOE*JOHN****MI*M0~"
+
+/* ORIG101 paid 75.00 (payer claim PCLM101), ORIG102 paid 80.00 (PCLM102) */
+static const char *originals_paid =
+    ENV_835("101",
+            "BPR*I*155*C*CHK************20251015~TRN*1*CHK0101*1999999999~" PAYER_PAYEE
+            "CLP*ORIG101*1*100*75*20*12*PCLM101*11*1~CAS*CO*45*5~CAS*PR*2*20~" QC
+            "CLP*ORIG102*1*100*80*20*12*PCLM102*11*1~CAS*PR*2*20~" QC,
+            "14");
+
+/* REPL201 replaces ORIG101 (frequency 7), VOID202 voids ORIG102 (8): the
+ * payer reverses under the new claims' CLP01, naming the payments it takes
+ * back by their payer claim numbers (CLP07), pays the replacement, and
+ * carries the balance forward (PLB FB). */
+static const char *amendments_answered =
+    ENV_835("102",
+            "BPR*H*0*C*NON************20251115~TRN*1*CHK0102*1999999999~" PAYER_PAYEE
+            "CLP*REPL201*22*-100*-75*-20*12*PCLM101*11*1~CAS*CO*45*-5~CAS*PR*2*-20~" QC
+            "CLP*REPL201*1*100*70*20*12*PCLM201*11*1~CAS*CO*45*10~CAS*PR*2*20~" QC
+            "CLP*VOID202*22*-100*-80*-20*12*PCLM102*11*1~CAS*PR*2*-20~" QC
+            "PLB*1234567893*20251231*FB:CHK0102*-85~",
+            "19");
+
+/* Reconcile a file in the current directory. */
+static reconcile_file_result run_here(tu_env *e, const char *file)
+{
+    reconciler *r;
+    ch_error err;
+    cr_assert_eq(reconcile_new(&r, e->cfg, e->led, NULL, &err), CH_OK);
+    reconcile_file_result res;
+    cr_assert_eq(reconcile_file(r, file, NULL, &res, &err), CH_OK, "%s: %s", file, err.msg);
+    cr_assert_eq(reconcile_finish(r, NULL, NULL, &err), CH_OK, "%s", err.msg);
+    reconcile_free(r);
+    return res;
+}
+
+Test(reconcile, a_replacement_or_void_takes_back_the_payment_of_the_claim_it_names)
+{
+    tu_env e;
+    home(&e);
+    sqlite3 *db = db_open(&e);
+    int64_t o1 = seed_simple(db, "ORIG101", "accepted");
+    int64_t o2 = seed_simple(db, "ORIG102", "accepted");
+    sqlite3_close(db);
+    tu_write("paid.835", originals_paid);
+    tu_write("amend.835", amendments_answered);
+    reconcile_file_result res = run_here(&e, "paid.835");
+    cr_assert_eq(res.posted, 2);
+    cr_assert_eq(claim_by_id(&e, o1).state, LEDGER_PAID);
+    /* `correct` and `void`: new claims naming the originals, which go void */
+    db = db_open(&e);
+    int64_t repl = seed_simple(db, "REPL201", "accepted");
+    int64_t vd = seed_simple(db, "VOID202", "accepted");
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "UPDATE claims SET frequency = 7, replaces = %lld WHERE id = %lld;"
+             "UPDATE claims SET frequency = 8, replaces = %lld WHERE id = %lld;"
+             "UPDATE claims SET state = 'void' WHERE id IN (%lld, %lld);",
+             (long long)o1, (long long)repl, (long long)o2, (long long)vd, (long long)o1, (long long)o2);
+    cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+
+    res = run_here(&e, "amend.835");
+    cr_expect_eq(res.unmatched, 0, "%s", worklist(&e, NULL).reasons);
+    cr_expect_eq(res.reversals, 2);
+    cr_expect_eq(res.flagged, 0);
+    cr_expect_eq(worklist(&e, "unmatched").n, 0, "%s", worklist(&e, "unmatched").reasons);
+    /* the reversals are posted where the payments were */
+    pay_sum p = payments(&e, o1);
+    cr_expect_eq(p.n, 2);
+    cr_expect_eq(p.reversals, 1);
+    cr_expect_eq(p.reversed, 1, "ORIG101's payment is marked reversed");
+    cr_expect_eq(p.paid, 0, "75.00 paid, 75.00 taken back");
+    cr_expect_eq(claim_by_id(&e, o1).state, LEDGER_VOID, "the original stays void");
+    p = payments(&e, o2);
+    cr_expect_eq(p.paid, 0);
+    cr_expect_eq(p.reversed, 1);
+    cr_expect_eq(claim_by_id(&e, o2).state, LEDGER_VOID);
+    /* the replacement is paid on its own; the void is done */
+    p = payments(&e, repl);
+    cr_expect_eq(p.n, 1);
+    cr_expect_eq(p.paid, 7000);
+    cr_expect_eq(claim_by_id(&e, repl).state, LEDGER_PAID);
+    cr_expect_str_eq(claim_by_id(&e, repl).payer_claim_no, "PCLM201");
+    cr_expect_eq(payments(&e, vd).n, 0);
+    cr_expect_eq(claim_by_id(&e, vd).state, LEDGER_VOID, "a void the payer carried out is void");
+    tu_env_fini(&e);
+}
+
 /* --- the command ------------------------------------------------------------------ */
 
 Test(reconcile, command_json_and_exit_status)
