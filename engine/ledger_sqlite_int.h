@@ -16,6 +16,8 @@ const char *lsq_path(ledger *l);
 struct ledger_remit_stmts **lsq_remit(ledger *l);
 ch_code lsq_db_err(ledger *l, ch_error *err, const char *what);
 void lsq_now(char buf[32]);
+/* The time to record for a change: the open transaction's start, else now. */
+void lsq_stamp(ledger *l, char buf[32]);
 ch_code lsq_auto_begin(ledger *l, int *own, ch_error *err);
 ch_code lsq_auto_end(ledger *l, int own, ch_code rc, ch_error *err);
 /* A text column into dst ("" for NULL), truncated to size - 1. */

@@ -68,10 +68,18 @@ typedef struct file_ctx {
     /* lookups */
     ledger_claim_brief found[2];
     claim_ref found_ref;
+    /* the document of found[0], read with it (for the lines) */
+    char *doc;
+    size_t doc_len, doc_cap;
+    int64_t doc_id;               /* 0: none */
     ledger_claim_brief cands[MAX_CANDIDATES];
     claim_ref cand_refs[MAX_CANDIDATES];
     claim_line_ref lines[ENC_MAX_LINES];
     const ledger_claim_brief *matched;
+    /* a claim payment as posted: its adjustments (claim and lines) and lines */
+    ledger_adjustment adjv[REMIT_MAX_ADJ];
+    ledger_line_payment linev[REMIT_MAX_LINES];
+    char mods[REMIT_MAX_LINES][16];
 } file_ctx;
 
 /* --- small helpers --------------------------------------------------------------- */
@@ -246,8 +254,11 @@ static const claim_ref *lk_by_pcn(void *ctx, const char *key)
 {
     file_ctx *f = ctx;
     size_t n = 0;
-    ch_code rc = ledger_claims_by_key(f->r->l, f->prof ? f->prof->name : NULL, NULL, f->sig, key, f->found, 2, &n,
-                                      &f->ferr);
+    const void *doc = NULL;
+    size_t len = 0;
+    f->doc_id = 0;
+    ch_code rc = ledger_claims_by_key_doc(f->r->l, f->prof ? f->prof->name : NULL, NULL, f->sig, key, f->found, 2,
+                                          &n, &doc, &len, &f->ferr);
     if (rc != CH_OK) {
         fail_db(f, rc);
         return NULL;
@@ -256,6 +267,21 @@ static const claim_ref *lk_by_pcn(void *ctx, const char *key)
         return NULL;
     if (n > 1)
         return MATCH_MANY;
+    if (doc && len) {
+        /* kept: the ledger's copy lasts only until its next lookup */
+        if (len > f->doc_cap) {
+            char *p = realloc(f->doc, len);
+            if (p) {
+                f->doc = p;
+                f->doc_cap = len;
+            }
+        }
+        if (len <= f->doc_cap) {
+            memcpy(f->doc, doc, len);
+            f->doc_len = len;
+            f->doc_id = f->found[0].id;
+        }
+    }
     f->found_ref = (claim_ref){.id = (uint64_t)f->found[0].id, .pcn = f->found[0].pcn,
                                .charge = f->found[0].total_cents, .user = &f->found[0]};
     return &f->found_ref;
@@ -264,11 +290,13 @@ static const claim_ref *lk_by_pcn(void *ctx, const char *key)
 /* Unpack a claim's document into r->enc; 0 when it cannot be read. */
 static int load_doc(file_ctx *f, int64_t id)
 {
-    void *doc = NULL;
-    size_t len = 0;
     ch_error e;
     encounter_clear(&f->r->enc);
     encounter_init(&f->r->enc);
+    if (f->doc_id == id)
+        return encounter_unpack(&f->r->enc, f->doc, f->doc_len, &e) == CH_OK;
+    void *doc = NULL;
+    size_t len = 0;
     if (ledger_claim_doc(f->r->l, id, &doc, &len, &e) != CH_OK)
         return 0;
     int ok = encounter_unpack(&f->r->enc, doc, len, &e) == CH_OK;
@@ -642,21 +670,17 @@ static int64_t prior_payer_total(const remit_claim *c)
     return t;
 }
 
-static ch_code post_adjustments(file_ctx *f, int64_t cp, int64_t lp, const remit_adj *a, unsigned n)
+/* The 835's CAS triplets as the ledger takes them, into f->adjv from *used on. */
+static const ledger_adjustment *adjustments_of(file_ctx *f, const remit_adj *a, unsigned n, size_t *used)
 {
-    ledger_adjustment v[32];
-    while (n) {
-        unsigned k = n < 32 ? n : 32;
-        for (unsigned i = 0; i < k; i++)
-            v[i] = (ledger_adjustment){.group = a[i].group, .reason = a[i].reason, .quantity = a[i].quantity,
-                                       .cents = a[i].amount};
-        ch_code rc = ledger_adjustments_add(f->r->l, cp, lp, v, k, &f->ferr);
-        if (rc != CH_OK)
-            return rc;
-        a += k;
-        n -= k;
-    }
-    return CH_OK;
+    ledger_adjustment *v = f->adjv + *used;
+    if (n > REMIT_MAX_ADJ - *used)
+        n = (unsigned)(REMIT_MAX_ADJ - *used); /* cannot happen: the reader's pool is this size */
+    for (unsigned i = 0; i < n; i++)
+        v[i] = (ledger_adjustment){.group = a[i].group, .reason = a[i].reason, .quantity = a[i].quantity,
+                                   .cents = a[i].amount};
+    *used += n;
+    return v;
 }
 
 /* The claim's lines as we sent them (for match_lines), from its document. */
@@ -708,8 +732,9 @@ static void post_reversal(file_ctx *f, const remit_claim *c, const ledger_claim_
     cp.allowed = have_old ? -old.allowed : 0;
     snprintf(cp.payer_claim_no, sizeof cp.payer_claim_no, "%s", c->payer_claim_no);
     cp.reversal = 1;
-    if ((rc = ledger_claim_payment_add(f->r->l, &cp, &f->ferr)) != CH_OK ||
-        (rc = post_adjustments(f, cp.id, 0, c->adj, c->nadj)) != CH_OK) {
+    size_t used = 0;
+    const ledger_adjustment *adj = adjustments_of(f, c->adj, c->nadj, &used);
+    if ((rc = ledger_claim_payment_add(f->r->l, &cp, adj, used, NULL, 0, &f->ferr)) != CH_OK) {
         fail_db(f, rc);
         return;
     }
@@ -781,28 +806,26 @@ static void on_claim(void *ctx, const remit_payment *p, const remit_claim *c)
     if (!c->nlines)
         allowed = o == REMIT_DENIED ? 0 : c->paid + pr;
     cp.allowed = allowed;
-    ch_code rc = ledger_claim_payment_add(f->r->l, &cp, &f->ferr);
-    if (rc == CH_OK)
-        rc = post_adjustments(f, cp.id, 0, c->adj, c->nadj);
-    if (rc != CH_OK) {
-        fail_db(f, rc);
-        return;
-    }
-    /* lines */
-    if (c->nlines) {
+    /* lines, matched to the lines we sent */
+    size_t used = 0;
+    const ledger_adjustment *adj = adjustments_of(f, c->adj, c->nadj, &used);
+    size_t nadj = used;
+    unsigned nlines = c->nlines < REMIT_MAX_LINES ? c->nlines : REMIT_MAX_LINES;
+    if (nlines) {
         claim_ref ref = {.id = (uint64_t)cl.id, .pcn = cl.pcn, .charge = cl.total_cents, .user = &cl};
         ledger_lines(f, &ref);
         match_line_result lm[REMIT_MAX_LINES];
         if (ref.nlines)
             match_lines(f->rules, c, &ref, lm);
-        for (unsigned i = 0; i < c->nlines && rc == CH_OK; i++) {
+        for (unsigned i = 0; i < nlines; i++) {
             const remit_line *rl = &c->lines[i];
-            char mods[16] = "";
+            char *mods = f->mods[i];
             size_t mn = 0;
+            mods[0] = '\0';
             for (unsigned k = 0; k < rl->nmod; k++)
-                mn += (size_t)snprintf(mods + mn, sizeof mods - mn, "%s%s", k ? ":" : "", rl->mod[k]);
-            ledger_line_payment lp = {
-                .claim_payment_id = cp.id,
+                mn += (size_t)snprintf(mods + mn, sizeof f->mods[i] - mn, "%s%s", k ? ":" : "", rl->mod[k]);
+            ledger_line_payment *lp = &f->linev[i];
+            *lp = (ledger_line_payment){
                 .line_no = ref.nlines && lm[i].status == MATCH_MATCHED && lm[i].ledger_line >= 0
                                ? ref.lines[lm[i].ledger_line].line_no
                                : 0,
@@ -814,21 +837,25 @@ static void on_claim(void *ctx, const remit_payment *p, const remit_claim *c)
                 .allowed = rl->has_allowed ? rl->allowed : rl->paid + rl->pr_total,
                 .units_x100 = rl->units_x100,
             };
-            rc = ledger_line_payment_add(f->r->l, &lp, &f->ferr);
-            if (rc == CH_OK)
-                rc = post_adjustments(f, cp.id, lp.id, rl->adj, rl->nadj);
-            match_underpayment u;
-            if (rc == CH_OK && match_line_underpaid(f->rules, c, rl, &u)) {
-                char a[32], b[32], s[32];
-                f->res->underpaid++;
-                worklist(f, "underpaid", cl.id, cl.practice, cl.pcn, u.shortfall,
-                         "835 line %u (%s): allowed %s, expected %s: %s short", i + 1, lp.procedure,
-                         money(u.allowed, a), money(u.expected, b), money(u.shortfall, s));
-            }
+            size_t before = used;
+            lp->adj = adjustments_of(f, rl->adj, rl->nadj, &used);
+            lp->nadj = used - before;
         }
-        if (rc != CH_OK) {
-            fail_db(f, rc);
-            return;
+    }
+    ch_code rc = ledger_claim_payment_add(f->r->l, &cp, adj, nadj, f->linev, nlines, &f->ferr);
+    if (rc != CH_OK) {
+        fail_db(f, rc);
+        return;
+    }
+    for (unsigned i = 0; i < nlines; i++) {
+        const remit_line *rl = &c->lines[i];
+        match_underpayment u;
+        if (match_line_underpaid(f->rules, c, rl, &u)) {
+            char a[32], b[32], s[32];
+            f->res->underpaid++;
+            worklist(f, "underpaid", cl.id, cl.practice, cl.pcn, u.shortfall,
+                     "835 line %u (%s): allowed %s, expected %s: %s short", i + 1, f->linev[i].procedure,
+                     money(u.allowed, a), money(u.expected, b), money(u.shortfall, s));
         }
     }
     f->res->posted++;
@@ -1102,6 +1129,7 @@ ch_code reconcile_file(reconciler *r, const char *path, const char *payer, recon
 out:
     if (rc != CH_OK)
         r->posted.n = posted_mark; /* nothing of the file was posted: not in the reports */
+    free(f->doc);
     free(f);
     if (len)
         munmap(map, len);
