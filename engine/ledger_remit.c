@@ -36,7 +36,6 @@ enum {
     R_REMIT_INSERT,
     R_REMIT_GET,
     R_REMIT_FINISH,
-    R_CP_INSERT,
     R_CP_OPEN,
     R_CP_OPEN_NO,
     R_CP_REVERSE,
@@ -74,9 +73,6 @@ static const char *const rsql[R__COUNT] = {
     [R_REMIT_GET] = "SELECT id, payer, trace_key, practice, paid_cents, method, pay_date, payee_npi, payee_tax_id, "
                     "file, sha256, claims, flagged, posted_at FROM remittances WHERE payer = ?1 AND trace_key = ?2",
     [R_REMIT_FINISH] = "UPDATE remittances SET claims = ?2, flagged = ?3 WHERE id = ?1",
-    [R_CP_INSERT] = "INSERT INTO claim_payments(claim_id, remittance_id, status_code, outcome, billed_cents, paid_cents, "
-                    "patient_resp_cents, allowed_cents, payer_claim_no, reversal, posted_at, adj, lines) "
-                    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
     [R_CP_OPEN] = "SELECT id, claim_id, remittance_id, status_code, outcome, billed_cents, paid_cents, "
                   "patient_resp_cents, allowed_cents, payer_claim_no, reversal, reversed_by, posted_at "
                   "FROM claim_payments WHERE claim_id = ?1 AND reversal = 0 AND reversed_by IS NULL "
@@ -128,9 +124,12 @@ void ledger_remit_release(ledger *l)
     *rp = NULL;
 }
 
-/* The statement, reset, prepared when first used; NULL with err set. */
+/* The statement, reset, prepared when first used; NULL with err set.
+ * Those that read or change claim payments first write the held ones. */
 static sqlite3_stmt *rst(ledger *l, int which, ch_error *err)
 {
+    if ((which == R_CP_OPEN || which == R_CP_OPEN_NO || which == R_CP_REVERSE) && lsq_flush(l, err) != CH_OK)
+        return NULL;
     struct ledger_remit_stmts **rp = lsq_remit(l);
     if (!*rp && !(*rp = calloc(1, sizeof **rp))) {
         ch_error_set(err, CH_ERR_NOMEM, "ledger: out of memory");
@@ -457,7 +456,9 @@ ch_code ledger_claim_respond(ledger *l, const ledger_claim_brief *c, ledger_stat
                             ledger_state_name(c->state));
     if (moved)
         *moved = 1;
-    return lsq_event(l, c->id, at, actor, ledger_state_name(c->state), ledger_state_name(to), why, c->batch_id, err);
+    /* held and written with others (ledger_hold.c) */
+    return lsq_hold_event(l, c->id, at, actor, ledger_state_name(c->state), ledger_state_name(to), why, c->batch_id,
+                          err);
 }
 
 ch_code ledger_claim_set_payer_claim_no(ledger *l, int64_t id, const char *no, ch_error *err)
@@ -635,32 +636,17 @@ ch_code ledger_remittance_finish(ledger *l, int64_t id, unsigned claims, int fla
 ch_code ledger_claim_payment_add(ledger *l, ledger_claim_payment *p, const ledger_adjustment *adj, size_t nadj,
                                  const ledger_line_payment *lines, size_t nlines, ch_error *err)
 {
+    struct ledger_remit_stmts **rp = lsq_remit(l);
+    if (!*rp && !(*rp = calloc(1, sizeof **rp)))
+        return ch_error_set(err, CH_ERR_NOMEM, "ledger: out of memory");
+    struct ledger_remit_stmts *r = *rp;
     lsq_stamp(l, p->posted_at);
-    sqlite3_stmt *s = rst(l, R_CP_INSERT, err);
-    if (!s)
-        return err ? err->code : CH_ERR_DB;
-    struct ledger_remit_stmts *r = *lsq_remit(l);
     ch_code rc;
     if ((rc = ledger_payjson_adj(&r->adj, adj, nadj, err)) != CH_OK ||
         (rc = ledger_payjson_lines(&r->lines, lines, nlines, err)) != CH_OK)
         return rc;
-    sqlite3_bind_int64(s, 1, p->claim_id);
-    sqlite3_bind_int64(s, 2, p->remittance_id);
-    sqlite3_bind_text(s, 3, p->status_code, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, p->outcome, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 5, p->billed);
-    sqlite3_bind_int64(s, 6, p->paid);
-    sqlite3_bind_int64(s, 7, p->patient_resp);
-    sqlite3_bind_int64(s, 8, p->allowed);
-    bt(s, 9, p->payer_claim_no);
-    sqlite3_bind_int(s, 10, p->reversal ? 1 : 0);
-    bt(s, 11, p->posted_at);
-    bt(s, 12, r->adj.p);
-    bt(s, 13, r->lines.p);
-    rc = done(l, s, "post claim payment", err);
-    if (rc == CH_OK)
-        p->id = sqlite3_last_insert_rowid(lsq_db(l));
-    return rc;
+    /* held and written with others (ledger_hold.c); the id is known now */
+    return lsq_hold_payment(l, p, r->adj.p, r->lines.p, err);
 }
 
 static void read_cp(sqlite3_stmt *s, ledger_claim_payment *p)
@@ -713,6 +699,9 @@ ch_code ledger_claim_payment_reverse(ledger *l, int64_t id, int64_t by, ch_error
 
 ch_code ledger_claim_payments_each(ledger *l, int64_t claim_id, ledger_payment_fn fn, void *ctx, ch_error *err)
 {
+    ch_code frc = lsq_flush(l, err);
+    if (frc != CH_OK)
+        return frc;
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(lsq_db(l),
                            "SELECT id, claim_id, remittance_id, status_code, outcome, billed_cents, paid_cents, "
@@ -750,6 +739,9 @@ ch_code ledger_plb_add(ledger *l, int64_t remittance_id, const char *provider_id
 
 ch_code ledger_postings_each(ledger *l, int64_t remittance_id, ledger_posting_fn fn, void *ctx, ch_error *err)
 {
+    ch_code frc = lsq_flush(l, err);
+    if (frc != CH_OK)
+        return frc;
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(
             lsq_db(l),

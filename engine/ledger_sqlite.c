@@ -74,6 +74,7 @@ struct ledger {
     char txn_at[32];   /* when the open transaction began: its events' time */
     sqlite3_stmt *st[S__COUNT];
     struct ledger_remit_stmts *remit; /* ledger_remit.c's statements, prepared when first used */
+    struct ledger_hold *hold;         /* ledger_hold.c: rows held for multi-row INSERTs */
 };
 
 /* --- schema ------------------------------------------------------------------ */
@@ -338,6 +339,7 @@ static ch_code exec(ledger *l, const char *sql, ch_error *err)
 
 static sqlite3_stmt *stmt(ledger *l, int which)
 {
+    lsq_flush(l, NULL); /* held rows first (a failure fails the commit) */
     sqlite3_stmt *s = l->st[which];
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
@@ -518,6 +520,7 @@ void ledger_close(ledger *l)
     if (l->in_txn)
         ledger_rollback(l);
     ledger_remit_release(l);
+    lsq_hold_free(l);
     for (int i = 0; i < S__COUNT; i++)
         sqlite3_finalize(l->st[i]);
     sqlite3_close(l->db);
@@ -530,6 +533,7 @@ ch_code ledger_begin(ledger *l, ch_error *err)
         return ch_error_set(err, CH_ERR_USAGE, "ledger %s: a transaction is already open", l->path);
     ch_code rc = exec(l, "BEGIN IMMEDIATE", err);
     if (rc == CH_OK) {
+        lsq_hold_end(l);
         l->in_txn = 1;
         l->next_id = 0;
         now_iso(l->txn_at);
@@ -541,11 +545,14 @@ ch_code ledger_commit(ledger *l, ch_error *err)
 {
     if (!l->in_txn)
         return ch_error_set(err, CH_ERR_USAGE, "ledger %s: no transaction to commit", l->path);
-    ch_code rc = exec(l, "COMMIT", err);
+    ch_code rc = lsq_flush(l, err);
+    if (rc == CH_OK)
+        rc = exec(l, "COMMIT", err);
     if (rc != CH_OK) {
         ledger_rollback(l);
         return rc;
     }
+    lsq_hold_end(l);
     l->in_txn = 0;
     l->next_id = 0;
     return CH_OK;
@@ -558,12 +565,17 @@ void ledger_rollback(ledger *l)
     for (int i = 0; i < S__COUNT; i++)
         sqlite3_reset(l->st[i]);
     ledger_remit_reset(l);
+    lsq_hold_end(l);
     exec(l, "ROLLBACK", NULL);
     l->in_txn = 0;
     l->next_id = 0;
 }
 
-struct sqlite3 *ledger_sqlite_db(ledger *l) { return l->db; }
+struct sqlite3 *ledger_sqlite_db(ledger *l)
+{
+    lsq_flush(l, NULL); /* the other files' statements see what is held */
+    return l->db;
+}
 
 const char *ledger_sqlite_path(const ledger *l) { return l->path; }
 
@@ -1008,6 +1020,9 @@ ch_code ledger_claim_move(ledger *l, int64_t claim_id, ledger_state to, int64_t 
 
 ch_code ledger_claim_events(ledger *l, int64_t claim_id, ledger_event_fn fn, void *ctx, ch_error *err)
 {
+    ch_code frc = lsq_flush(l, err);
+    if (frc != CH_OK)
+        return frc;
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(l->db,
                            "SELECT id, claim_id, batch_id, at, actor, from_state, to_state, why FROM events "
@@ -1241,8 +1256,10 @@ ch_code ledger_batch_move_claims(ledger *l, int64_t batch_id, ledger_state from,
                             ledger_state_name(to));
     int own;
     ch_code rc = auto_begin(l, &own, err);
+    if (rc == CH_OK)
+        rc = lsq_flush(l, err); /* events in order */
     if (rc != CH_OK)
-        return rc;
+        return auto_end(l, own, rc, err);
     char at[32];
     stamp(l, at);
     sqlite3_stmt *e = NULL, *u = NULL;
@@ -1364,6 +1381,7 @@ sqlite3 *lsq_db(ledger *l) { return l->db; }
 void lsq_col_text(sqlite3_stmt *s, int i, char *dst, size_t size) { col_text(s, i, dst, size); }
 const char *lsq_path(ledger *l) { return l->path; }
 struct ledger_remit_stmts **lsq_remit(ledger *l) { return &l->remit; }
+struct ledger_hold **lsq_hold(ledger *l) { return &l->hold; }
 ch_code lsq_db_err(ledger *l, ch_error *err, const char *what) { return db_err(l, err, what); }
 void lsq_now(char buf[32]) { now_iso(buf); }
 void lsq_stamp(ledger *l, char buf[32]) { stamp(l, buf); }

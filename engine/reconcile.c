@@ -84,10 +84,24 @@ typedef struct file_ctx {
 
 /* --- small helpers --------------------------------------------------------------- */
 
+/* cents as "-12.34" (by hand: reports write four per claim) */
 static const char *money(int64_t c, char buf[32])
 {
     uint64_t a = c < 0 ? (uint64_t)(-(c + 1)) + 1u : (uint64_t)c;
-    snprintf(buf, 32, "%s%" PRIu64 ".%02u", c < 0 ? "-" : "", a / 100u, (unsigned)(a % 100u));
+    char t[32];
+    size_t n = sizeof t;
+    t[--n] = '\0';
+    t[--n] = (char)('0' + a % 10);
+    t[--n] = (char)('0' + a / 10 % 10);
+    t[--n] = '.';
+    a /= 100;
+    do {
+        t[--n] = (char)('0' + a % 10);
+        a /= 10;
+    } while (a);
+    if (c < 0)
+        t[--n] = '-';
+    memcpy(buf, t + n, sizeof t - n);
     return buf;
 }
 
@@ -1156,6 +1170,9 @@ typedef struct report_set {
     char stamp[32];
     ch_code rc;
     ch_error err;
+    /* one claim's CSV line and JSON object, written with one call each */
+    char *line, *obj;
+    size_t line_cap, obj_cap;
 } report_set;
 
 static FILE *open_tmp(const char *path, ch_error *err)
@@ -1226,19 +1243,150 @@ static report *report_for(report_set *rs, const char *practice)
     return p;
 }
 
-static void csv_field(FILE *fp, const char *s)
+/* A CSV field appended at *n (quoted when it must be); the length it needs
+ * is counted even past cap. */
+static void csv_field(char *buf, size_t cap, size_t *n, const char *s)
 {
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, fp);
-        return;
-    }
-    fputc('"', fp);
+    int quote = strpbrk(s, ",\"\n\r") != NULL;
+    if (quote && *n < cap)
+        buf[*n] = '"';
+    *n += quote;
     for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', fp);
-        fputc(*s, fp);
+        if (quote && *s == '"') {
+            if (*n < cap)
+                buf[*n] = '"';
+            (*n)++;
+        }
+        if (*n < cap)
+            buf[*n] = *s;
+        (*n)++;
     }
-    fputc('"', fp);
+    if (quote && *n < cap)
+        buf[*n] = '"';
+    *n += quote;
+}
+
+static void csv_put(char *buf, size_t cap, size_t *n, const char *s)
+{
+    size_t k = strlen(s);
+    if (*n < cap)
+        memcpy(buf + *n, s, *n + k <= cap ? k : cap - *n);
+    *n += k;
+}
+
+/* The next "GROUP:REASON:CENTS" of a posting's adjustments, or 0. */
+static int next_adjustment(const char **sp, char g[4], char reason[8], long long *cents)
+{
+    const char *s = *sp;
+    size_t n = 0;
+    while (s[n] && s[n] != ':' && n < 3)
+        n++;
+    if (!n || s[n] != ':')
+        return 0;
+    memcpy(g, s, n);
+    g[n] = '\0';
+    s += n + 1;
+    n = 0;
+    while (s[n] && s[n] != ':' && n < 7)
+        n++;
+    if (!n || s[n] != ':')
+        return 0;
+    memcpy(reason, s, n);
+    reason[n] = '\0';
+    s += n + 1;
+    char *end;
+    *cents = strtoll(s, &end, 10);
+    if (end == s)
+        return 0;
+    while (*end == ' ')
+        end++;
+    *sp = end;
+    return 1;
+}
+
+/* One posting as a CSV line and a JSON object into rs->line / rs->obj, each
+ * at most cap bytes; the lengths they need. */
+static void render_posting(report_set *rs, const ledger_posting *p, size_t line_cap, size_t obj_cap, size_t *line_len,
+                           size_t *obj_len)
+{
+    char b[32], a[32], pd[32], pr[32], id[24];
+    char *L = rs->line;
+    size_t n = 0;
+    snprintf(id, sizeof id, "%" PRId64, p->pay.claim_id);
+    csv_put(L, line_cap, &n, id);
+    csv_put(L, line_cap, &n, ",");
+    csv_field(L, line_cap, &n, p->pcn);
+    csv_put(L, line_cap, &n, ",");
+    csv_field(L, line_cap, &n, p->trace_key);
+    const char *cols[] = {p->pay.outcome, ledger_state_name(p->state), money(p->pay.billed, b),
+                          money(p->pay.allowed, a), money(p->pay.paid, pd), money(p->pay.patient_resp, pr)};
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+        csv_put(L, line_cap, &n, ",");
+        csv_put(L, line_cap, &n, cols[i]);
+    }
+    csv_put(L, line_cap, &n, ",");
+    csv_field(L, line_cap, &n, p->pay.payer_claim_no);
+    csv_put(L, line_cap, &n, ",");
+
+    json_out j;
+    json_init(&j, rs->obj, obj_cap);
+    json_obj_begin(&j);
+    json_kv_int(&j, "claim_id", p->pay.claim_id);
+    json_kv_str(&j, "pcn", p->pcn);
+    json_kv_str(&j, "remittance", p->trace_key);
+    json_kv_str(&j, "outcome", p->pay.outcome);
+    json_kv_str(&j, "state", ledger_state_name(p->state));
+    json_kv_cents(&j, "billed", p->pay.billed);
+    json_kv_cents(&j, "allowed", p->pay.allowed);
+    json_kv_cents(&j, "paid", p->pay.paid);
+    json_kv_cents(&j, "patient_responsibility", p->pay.patient_resp);
+    json_kv_str(&j, "payer_claim_no", p->pay.payer_claim_no);
+    json_kv_bool(&j, "reversal", p->pay.reversal);
+    json_key(&j, "adjustments");
+    json_arr_begin(&j);
+    /* "CO:45:1234 PR:2:500" */
+    char adjs[4096] = "";
+    size_t an = 0;
+    const char *s = p->adjustments;
+    char g[4], reason[8];
+    long long cents;
+    while (*s && next_adjustment(&s, g, reason, &cents)) {
+        const char *gt = codes_text("group_codes", g);
+        const char *rt = codes_text("carc", reason);
+        char amt[32];
+        money(cents, amt);
+        json_obj_begin(&j);
+        json_kv_str(&j, "group", g);
+        json_kv_str(&j, "group_text", gt ? gt : "unknown code");
+        json_kv_str(&j, "reason", reason);
+        json_kv_str(&j, "reason_text", rt ? rt : "unknown code");
+        json_kv_cents(&j, "amount", cents);
+        json_obj_end(&j);
+        if (an < sizeof adjs)
+            an += (size_t)snprintf(adjs + an, sizeof adjs - an, "%s%s-%s %s (%s)", an ? "; " : "", g, reason, amt,
+                                   rt ? rt : "unknown code");
+    }
+    json_arr_end(&j);
+    json_obj_end(&j);
+    csv_field(L, line_cap, &n, adjs);
+    csv_put(L, line_cap, &n, "\n");
+    *line_len = n;
+    *obj_len = json_len(&j);
+}
+
+static int grow_to(char **p, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 1;
+    size_t c = *cap ? *cap : 4096;
+    while (c < need)
+        c *= 2;
+    char *q = realloc(*p, c);
+    if (!q)
+        return 0;
+    *p = q;
+    *cap = c;
+    return 1;
 }
 
 static int on_posting(void *ctx, const ledger_posting *p)
@@ -1247,62 +1395,22 @@ static int on_posting(void *ctx, const ledger_posting *p)
     report *rp = report_for(rs, p->practice);
     if (!rp)
         return 1;
-    char b[32], a[32], pd[32], pr[32], id[24];
-    snprintf(id, sizeof id, "%" PRId64, p->pay.claim_id);
-    fprintf(rp->csv, "%s,", id);
-    csv_field(rp->csv, p->pcn);
-    fputc(',', rp->csv);
-    csv_field(rp->csv, p->trace_key);
-    fprintf(rp->csv, ",%s,%s,%s,%s,%s,%s,", p->pay.outcome, ledger_state_name(p->state), money(p->pay.billed, b),
-            money(p->pay.allowed, a), money(p->pay.paid, pd), money(p->pay.patient_resp, pr));
-    csv_field(rp->csv, p->pay.payer_claim_no);
-    fputc(',', rp->csv);
-    json_obj_begin(&rp->j);
-    json_kv_int(&rp->j, "claim_id", p->pay.claim_id);
-    json_kv_str(&rp->j, "pcn", p->pcn);
-    json_kv_str(&rp->j, "remittance", p->trace_key);
-    json_kv_str(&rp->j, "outcome", p->pay.outcome);
-    json_kv_str(&rp->j, "state", ledger_state_name(p->state));
-    json_kv_cents(&rp->j, "billed", p->pay.billed);
-    json_kv_cents(&rp->j, "allowed", p->pay.allowed);
-    json_kv_cents(&rp->j, "paid", p->pay.paid);
-    json_kv_cents(&rp->j, "patient_responsibility", p->pay.patient_resp);
-    json_kv_str(&rp->j, "payer_claim_no", p->pay.payer_claim_no);
-    json_kv_bool(&rp->j, "reversal", p->pay.reversal);
-    json_key(&rp->j, "adjustments");
-    json_arr_begin(&rp->j);
-    /* "CO:45:1234 PR:2:500" */
-    char adjs[4096] = "";
-    size_t an = 0;
-    const char *s = p->adjustments;
-    while (*s) {
-        char g[4] = "", reason[8] = "";
-        long long cents = 0;
-        int used = 0;
-        if (sscanf(s, "%3[^:]:%7[^:]:%lld%n", g, reason, &cents, &used) != 3 || used <= 0)
-            break;
-        s += used;
-        while (*s == ' ')
-            s++;
-        const char *gt = codes_text("group_codes", g);
-        const char *rt = codes_text("carc", reason);
-        char amt[32];
-        money(cents, amt);
-        json_obj_begin(&rp->j);
-        json_kv_str(&rp->j, "group", g);
-        json_kv_str(&rp->j, "group_text", gt ? gt : "unknown code");
-        json_kv_str(&rp->j, "reason", reason);
-        json_kv_str(&rp->j, "reason_text", rt ? rt : "unknown code");
-        json_kv_cents(&rp->j, "amount", cents);
-        json_obj_end(&rp->j);
-        if (an < sizeof adjs)
-            an += (size_t)snprintf(adjs + an, sizeof adjs - an, "%s%s-%s %s (%s)", an ? "; " : "", g, reason, amt,
-                                   rt ? rt : "unknown code");
+    if (!grow_to(&rs->line, &rs->line_cap, 8192) || !grow_to(&rs->obj, &rs->obj_cap, 8192)) {
+        rs->rc = ch_error_set(&rs->err, CH_ERR_NOMEM, "reconcile: out of memory");
+        return 1;
     }
-    json_arr_end(&rp->j);
-    json_obj_end(&rp->j);
-    csv_field(rp->csv, adjs);
-    fputc('\n', rp->csv);
+    size_t ln, on;
+    render_posting(rs, p, rs->line_cap, rs->obj_cap, &ln, &on);
+    if (ln >= rs->line_cap || on >= rs->obj_cap) {
+        /* many adjustments: again with room for all of it */
+        if (!grow_to(&rs->line, &rs->line_cap, ln + 1) || !grow_to(&rs->obj, &rs->obj_cap, on + 1)) {
+            rs->rc = ch_error_set(&rs->err, CH_ERR_NOMEM, "reconcile: out of memory");
+            return 1;
+        }
+        render_posting(rs, p, rs->line_cap, rs->obj_cap, &ln, &on);
+    }
+    fwrite(rs->line, 1, ln, rp->csv);
+    json_raw(&rp->j, rs->obj);
     rp->claims++;
     rp->billed += p->pay.reversal ? 0 : p->pay.billed;
     rp->allowed += p->pay.allowed;
@@ -1377,6 +1485,8 @@ ch_code reconcile_finish(reconciler *r, void (*on_report)(void *ctx, const char 
             rc = c1 != CH_OK ? c1 : c2;
     }
     free(rs.v);
+    free(rs.line);
+    free(rs.obj);
     r->posted.n = 0;
     return rc;
 }
