@@ -165,10 +165,14 @@ static void bid(sqlite3_stmt *s, int i, int64_t v)
         sqlite3_bind_null(s, i);
 }
 
+/* A text column into dst ("" for NULL), cut to size - 1 (no snprintf: a
+ * lookup reads nine of these). */
 static void ct(sqlite3_stmt *s, int i, char *dst, size_t size)
 {
-    const unsigned char *t = sqlite3_column_text(s, i);
-    snprintf(dst, size, "%s", t ? (const char *)t : "");
+    const char *t = (const char *)sqlite3_column_text(s, i);
+    size_t n = t ? strnlen(t, size - 1) : 0;
+    memcpy(dst, t ? t : "", n);
+    dst[n] = '\0';
 }
 
 /* Run a statement that returns no rows. */
