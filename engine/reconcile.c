@@ -1173,7 +1173,21 @@ typedef struct report_set {
     /* one claim's CSV line and JSON object, written with one call each */
     char *line, *obj;
     size_t line_cap, obj_cap;
+    /* each group and reason code seen, rendered once (the texts repeat) */
+    struct adj_text *texts;
+    size_t ntexts;
+    char *one;       /* one adjustment's JSON object */
+    size_t one_cap;
 } report_set;
+
+/* An adjustment's words: the JSON object up to its amount, and the reason
+ * text for the CSV. */
+typedef struct adj_text {
+    char g[4], reason[8];
+    char *json;      /* {"group":..,"reason_text":"..." */
+    size_t json_len;
+    const char *rt;  /* the reason's text, or "unknown code" */
+} adj_text;
 
 static FILE *open_tmp(const char *path, ch_error *err)
 {
@@ -1245,33 +1259,70 @@ static report *report_for(report_set *rs, const char *practice)
 
 /* A CSV field appended at *n (quoted when it must be); the length it needs
  * is counted even past cap. */
-static void csv_field(char *buf, size_t cap, size_t *n, const char *s)
-{
-    int quote = strpbrk(s, ",\"\n\r") != NULL;
-    if (quote && *n < cap)
-        buf[*n] = '"';
-    *n += quote;
-    for (; *s; s++) {
-        if (quote && *s == '"') {
-            if (*n < cap)
-                buf[*n] = '"';
-            (*n)++;
-        }
-        if (*n < cap)
-            buf[*n] = *s;
-        (*n)++;
-    }
-    if (quote && *n < cap)
-        buf[*n] = '"';
-    *n += quote;
-}
+static void csv_put(char *buf, size_t cap, size_t *n, const char *s);
 
-static void csv_put(char *buf, size_t cap, size_t *n, const char *s)
+static void csv_putn(char *buf, size_t cap, size_t *n, const char *s, size_t k)
 {
-    size_t k = strlen(s);
     if (*n < cap)
         memcpy(buf + *n, s, *n + k <= cap ? k : cap - *n);
     *n += k;
+}
+
+/* A CSV field appended at *n (quoted when it must be); the length it needs
+ * is counted even past cap. */
+static void csv_field(char *buf, size_t cap, size_t *n, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        csv_put(buf, cap, n, s);
+        return;
+    }
+    csv_putn(buf, cap, n, "\"", 1);
+    for (const char *q; (q = strchr(s, '"')); s = q + 1) {
+        csv_putn(buf, cap, n, s, (size_t)(q - s) + 1);
+        csv_putn(buf, cap, n, "\"", 1);
+    }
+    csv_put(buf, cap, n, s);
+    csv_putn(buf, cap, n, "\"", 1);
+}
+
+static void csv_put(char *buf, size_t cap, size_t *n, const char *s) { csv_putn(buf, cap, n, s, strlen(s)); }
+
+/* The words of a group and reason code, rendered the first time they are
+ * seen; NULL when out of memory. */
+static const adj_text *adj_text_of(report_set *rs, const char *g, const char *reason)
+{
+    for (size_t i = 0; i < rs->ntexts; i++)
+        if (!strcmp(rs->texts[i].g, g) && !strcmp(rs->texts[i].reason, reason))
+            return &rs->texts[i];
+    adj_text *v = realloc(rs->texts, (rs->ntexts + 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    rs->texts = v;
+    adj_text *t = &v[rs->ntexts];
+    memset(t, 0, sizeof *t);
+    snprintf(t->g, sizeof t->g, "%s", g);
+    snprintf(t->reason, sizeof t->reason, "%s", reason);
+    const char *gt = codes_text("group_codes", g);
+    const char *rt = codes_text("carc", reason);
+    t->rt = rt ? rt : "unknown code";
+    json_out j;
+    json_init(&j, NULL, 0);
+    for (int pass = 0; pass < 2; pass++) {
+        json_obj_begin(&j);
+        json_kv_str(&j, "group", g);
+        json_kv_str(&j, "group_text", gt ? gt : "unknown code");
+        json_kv_str(&j, "reason", reason);
+        json_kv_str(&j, "reason_text", t->rt);
+        if (pass)
+            break;
+        t->json_len = json_len(&j);
+        size_t need = t->json_len + 1;
+        if (!(t->json = malloc(need)))
+            return NULL;
+        json_init(&j, t->json, need);
+    }
+    rs->ntexts++;
+    return t;
 }
 
 /* The next "GROUP:REASON:CENTS" of a posting's adjustments, or 0. */
@@ -1351,20 +1402,38 @@ static void render_posting(report_set *rs, const ledger_posting *p, size_t line_
     char g[4], reason[8];
     long long cents;
     while (*s && next_adjustment(&s, g, reason, &cents)) {
-        const char *gt = codes_text("group_codes", g);
-        const char *rt = codes_text("carc", reason);
+        const adj_text *t = adj_text_of(rs, g, reason);
+        if (!t) {
+            rs->rc = ch_error_set(&rs->err, CH_ERR_NOMEM, "reconcile: out of memory");
+            break;
+        }
         char amt[32];
         money(cents, amt);
-        json_obj_begin(&j);
-        json_kv_str(&j, "group", g);
-        json_kv_str(&j, "group_text", gt ? gt : "unknown code");
-        json_kv_str(&j, "reason", reason);
-        json_kv_str(&j, "reason_text", rt ? rt : "unknown code");
-        json_kv_cents(&j, "amount", cents);
-        json_obj_end(&j);
-        if (an < sizeof adjs)
-            an += (size_t)snprintf(adjs + an, sizeof adjs - an, "%s%s-%s %s (%s)", an ? "; " : "", g, reason, amt,
-                                   rt ? rt : "unknown code");
+        /* the object json_out would write: its words, then the amount */
+        size_t need = t->json_len + strlen(amt) + 16;
+        if (need > rs->one_cap) {
+            char *q = realloc(rs->one, need);
+            if (!q) {
+                rs->rc = ch_error_set(&rs->err, CH_ERR_NOMEM, "reconcile: out of memory");
+                break;
+            }
+            rs->one = q;
+            rs->one_cap = need;
+        }
+        snprintf(rs->one, rs->one_cap, "%s,\"amount\":%s}", t->json, amt);
+        json_raw(&j, rs->one);
+        /* "CO-45 25.20 (text)", "; " between; cut at sizeof adjs - 1 as snprintf would */
+        if (an < sizeof adjs) {
+            size_t room = sizeof adjs - 1;
+            const char *parts[] = {an ? "; " : "", g, "-", reason, " ", amt, " (", t->rt, ")"};
+            for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+                size_t len = strlen(parts[k]);
+                if (an < room)
+                    memcpy(adjs + an, parts[k], an + len <= room ? len : room - an);
+                an += len;
+            }
+            adjs[an < room ? an : room] = '\0';
+        }
     }
     json_arr_end(&j);
     json_obj_end(&j);
@@ -1409,6 +1478,8 @@ static int on_posting(void *ctx, const ledger_posting *p)
         }
         render_posting(rs, p, rs->line_cap, rs->obj_cap, &ln, &on);
     }
+    if (rs->rc != CH_OK)
+        return 1;
     fwrite(rs->line, 1, ln, rp->csv);
     json_raw(&rp->j, rs->obj);
     rp->claims++;
@@ -1487,6 +1558,10 @@ ch_code reconcile_finish(reconciler *r, void (*on_report)(void *ctx, const char 
     free(rs.v);
     free(rs.line);
     free(rs.obj);
+    for (size_t i = 0; i < rs.ntexts; i++)
+        free(rs.texts[i].json);
+    free(rs.texts);
+    free(rs.one);
     r->posted.n = 0;
     return rc;
 }
