@@ -1257,16 +1257,16 @@ static report *report_for(report_set *rs, const char *practice)
     return p;
 }
 
-/* A CSV field appended at *n (quoted when it must be); the length it needs
- * is counted even past cap. */
-static void csv_put(char *buf, size_t cap, size_t *n, const char *s);
-
+/* k bytes appended at *n, as far as cap allows; *n counts them all, so the
+ * length needed is known when they did not fit. */
 static void csv_putn(char *buf, size_t cap, size_t *n, const char *s, size_t k)
 {
     if (*n < cap)
         memcpy(buf + *n, s, *n + k <= cap ? k : cap - *n);
     *n += k;
 }
+
+static void csv_put(char *buf, size_t cap, size_t *n, const char *s) { csv_putn(buf, cap, n, s, strlen(s)); }
 
 /* A CSV field appended at *n (quoted when it must be); the length it needs
  * is counted even past cap. */
@@ -1284,8 +1284,6 @@ static void csv_field(char *buf, size_t cap, size_t *n, const char *s)
     csv_put(buf, cap, n, s);
     csv_putn(buf, cap, n, "\"", 1);
 }
-
-static void csv_put(char *buf, size_t cap, size_t *n, const char *s) { csv_putn(buf, cap, n, s, strlen(s)); }
 
 /* The words of a group and reason code, rendered the first time they are
  * seen; NULL when out of memory. */
