@@ -301,19 +301,22 @@ static const claim_ref *lk_by_pcn(void *ctx, const char *key)
     return &f->found_ref;
 }
 
-/* Unpack a claim's document into r->enc; 0 when it cannot be read. */
-static int load_doc(file_ctx *f, int64_t id)
+/* Unpack a claim's document (only its lines: lines_only) into r->enc; 0
+ * when it cannot be read. */
+static int load_doc(file_ctx *f, int64_t id, int lines_only)
 {
     ch_error e;
+    ch_code (*unpack)(encounter *, const char *, size_t, ch_error *) =
+        lines_only ? encounter_unpack_lines : encounter_unpack;
     encounter_clear(&f->r->enc);
     encounter_init(&f->r->enc);
     if (f->doc_id == id)
-        return encounter_unpack(&f->r->enc, f->doc, f->doc_len, &e) == CH_OK;
+        return unpack(&f->r->enc, f->doc, f->doc_len, &e) == CH_OK;
     void *doc = NULL;
     size_t len = 0;
     if (ledger_claim_doc(f->r->l, id, &doc, &len, &e) != CH_OK)
         return 0;
-    int ok = encounter_unpack(&f->r->enc, doc, len, &e) == CH_OK;
+    int ok = unpack(&f->r->enc, doc, len, &e) == CH_OK;
     free(doc);
     return ok;
 }
@@ -337,7 +340,7 @@ static size_t lk_by_patient(void *ctx, const match_patient_query *q, const claim
     for (size_t i = 0; i < n; i++) {
         /* the member id must be the one billed */
         if (q->member_id && q->member_id[0]) {
-            if (!load_doc(f, all[i].id) || !ideq(f->r->enc.member_id, q->member_id))
+            if (!load_doc(f, all[i].id, 0) || !ideq(f->r->enc.member_id, q->member_id))
                 continue;
         }
         f->cands[kept] = all[i];
@@ -702,7 +705,7 @@ static void ledger_lines(file_ctx *f, claim_ref *ref)
 {
     ref->lines = NULL;
     ref->nlines = 0;
-    if (!load_doc(f, (int64_t)ref->id))
+    if (!load_doc(f, (int64_t)ref->id, 1))
         return;
     const encounter *e = &f->r->enc;
     unsigned n = e->nlines < ENC_MAX_LINES ? e->nlines : ENC_MAX_LINES;
