@@ -63,8 +63,9 @@ d = json.load(open(sys.argv[1]))
 wall = (int(sys.argv[3]) - int(sys.argv[2])) / 1e9
 f = d["files"][0]
 post = d["elapsed_ms"] / 1000.0
+cpu = d.get("cpu_ms", 0) / 1000.0
 print(f"  {f['claims']} claims read, {f['posted']} posted ({f['paid']} paid, {f['partial']} partial, "
       f"{f['denied']} denied), {f['unmatched']} unmatched, {f['ambiguous']} ambiguous, paid {f['paid_amount']}")
-print(f"  posting: {post:.2f} s = {f['claims'] / post:,.0f} claims/s; with start-up and reports: "
+print(f"  posting: {post:.2f} s = {f['claims'] / post:,.0f} claims/s (CPU {cpu:.2f} s); with start-up and reports: "
       f"{wall:.2f} s = {f['claims'] / wall:,.0f} claims/s; peak RSS {d['max_rss_kb'] / 1024:.1f} MB")
 PY

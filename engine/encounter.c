@@ -956,7 +956,28 @@ ch_code encounter_pack(const encounter *e, char **out, size_t *len, ch_error *er
     return CH_OK;
 }
 
+/* What encounter_unpack_lines reads: the service lines and the statement
+ * date their dates default to. */
+static int line_field(const char *p, const char *eq)
+{
+    size_t n = (size_t)(eq - p);
+    return (n >= 5 && !memcmp(p, "lines", 5) && (n == 5 || p[5] == '[')) ||
+           (n == 28 && !memcmp(p, "institutional.statement_from", 28));
+}
+
+static ch_code unpack(encounter *e, const char *buf, size_t len, int lines_only, ch_error *err);
+
 ch_code encounter_unpack(encounter *e, const char *buf, size_t len, ch_error *err)
+{
+    return unpack(e, buf, len, 0, err);
+}
+
+ch_code encounter_unpack_lines(encounter *e, const char *buf, size_t len, ch_error *err)
+{
+    return unpack(e, buf, len, 1, err);
+}
+
+static ch_code unpack(encounter *e, const char *buf, size_t len, int lines_only, ch_error *err)
 {
     encounter_init(e);
     /* a stored form is ours and well formed: a problem stops the unpacking at
@@ -982,6 +1003,10 @@ ch_code encounter_unpack(encounter *e, const char *buf, size_t len, ch_error *er
         if (!eq) {
             rc = ch_error_set(err, CH_ERR_INVALID, "packed encounter: line %u has no '='", lineno);
             break;
+        }
+        if (lines_only && !line_field(p, eq)) {
+            p = le + 1;
+            continue;
         }
         char g[128];
         long idx;

@@ -220,6 +220,9 @@ ch_code encounter_pack(const encounter *e, char **out, size_t *len, ch_error *er
 /* Read a packed encounter back into e (initialized by this call).
  * CH_ERR_INVALID (with the line that could not be read) or CH_ERR_NOMEM. */
 ch_code encounter_unpack(encounter *e, const char *buf, size_t len, ch_error *err);
+/* The same for the service lines (and the statement date) only, the rest
+ * left empty and unread: what matching an 835's lines needs. */
+ch_code encounter_unpack_lines(encounter *e, const char *buf, size_t len, ch_error *err);
 
 /* The content hash of a packed encounter: SHA-256 as 64 hex digits + NUL. */
 void encounter_hash(const char *packed, size_t len, char hex[65]);

@@ -474,6 +474,15 @@ ch_code ledger_claim_keys_refresh(ledger *l, const char *payer, const char *sig,
 ch_code ledger_claims_by_key(ledger *l, const char *payer, const char *practice, const char *sig, const char *key,
                              ledger_claim_brief *out, size_t max, size_t *n, ch_error *err);
 
+/*
+ * ledger_claims_by_key, with the packed encounter that out[0] holds (for its
+ * lines; one lookup instead of two): *doc is owned by the ledger and valid
+ * until the next call (NULL, *doc_len 0: nothing found, or no document).
+ */
+ch_code ledger_claims_by_key_doc(ledger *l, const char *payer, const char *practice, const char *sig,
+                                 const char *key, ledger_claim_brief *out, size_t max, size_t *n, const void **doc,
+                                 size_t *doc_len, ch_error *err);
+
 /* The same by total charge and a first service date within [from, to]. */
 ch_code ledger_claims_by_charge_dates(ledger *l, const char *payer, const char *practice, int64_t charge,
                                       const char *from, const char *to, ledger_claim_brief *out, size_t max,
@@ -550,7 +559,30 @@ typedef struct ledger_claim_payment {
     char posted_at[32];
 } ledger_claim_payment;
 
-ch_code ledger_claim_payment_add(ledger *l, ledger_claim_payment *p, ch_error *err);
+/* One CAS triplet. */
+typedef struct ledger_adjustment {
+    const char *group, *reason, *quantity;   /* quantity NULL or "": none */
+    int64_t cents;
+} ledger_adjustment;
+
+/* A service line of a claim payment, with its CAS. */
+typedef struct ledger_line_payment {
+    unsigned line_no;        /* the LX of the line we sent; 0 unmatched */
+    const char *procedure, *modifiers, *control;
+    int64_t billed, paid, allowed, units_x100;
+    const ledger_adjustment *adj;
+    size_t nadj;
+} ledger_line_payment;
+
+/*
+ * Post a claim payment with its claim-level adjustments and its lines
+ * (each with its adjustments): p->id and p->posted_at are set.  One row
+ * (schema 6: lines and adjustments are JSON columns of claim_payments, read
+ * as rows through the views line_payments and adjustments).  Nothing is
+ * kept of the arrays after the call.
+ */
+ch_code ledger_claim_payment_add(ledger *l, ledger_claim_payment *p, const ledger_adjustment *adj, size_t nadj,
+                                 const ledger_line_payment *lines, size_t nlines, ch_error *err);
 /* The claim's latest payment that is not a reversal and was not reversed;
  * with payer_claim_no (not NULL or ""), one with that number.  CH_ERR_NOTFOUND. */
 ch_code ledger_claim_payment_open(ledger *l, int64_t claim_id, const char *payer_claim_no, ledger_claim_payment *out,
@@ -560,24 +592,6 @@ typedef int (*ledger_payment_fn)(void *ctx, const ledger_claim_payment *p);
 /* A claim's payments, oldest first. */
 ch_code ledger_claim_payments_each(ledger *l, int64_t claim_id, ledger_payment_fn fn, void *ctx, ch_error *err);
 
-typedef struct ledger_line_payment {
-    int64_t id, claim_payment_id;
-    unsigned line_no;        /* the LX of the line we sent; 0 unmatched */
-    const char *procedure, *modifiers, *control;
-    int64_t billed, paid, allowed, units_x100;
-} ledger_line_payment;
-ch_code ledger_line_payment_add(ledger *l, ledger_line_payment *p, ch_error *err);
-
-/* One CAS triplet (line_payment_id 0: at the claim). */
-ch_code ledger_adjustment_add(ledger *l, int64_t claim_payment_id, int64_t line_payment_id, const char *group,
-                              const char *reason, int64_t cents, const char *quantity, ch_error *err);
-/* Several at once (one statement per 8). */
-typedef struct ledger_adjustment {
-    const char *group, *reason, *quantity;
-    int64_t cents;
-} ledger_adjustment;
-ch_code ledger_adjustments_add(ledger *l, int64_t claim_payment_id, int64_t line_payment_id,
-                               const ledger_adjustment *a, size_t n, ch_error *err);
 /* One PLB pair. */
 ch_code ledger_plb_add(ledger *l, int64_t remittance_id, const char *provider_id, const char *fiscal_date,
                        const char *reason, const char *reference, int64_t cents, ch_error *err);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ledger.h"
+#include "ledger_payjson.h"
 #include "ledger_sqlite_int.h"
 
 /* states a response may touch: sent and after, but not failed or void */
@@ -26,6 +27,8 @@ static int response_state(ledger_state s)
 enum {
     R_BY_PCN,
     R_BY_KEY,
+    R_BY_PCN_DOC,
+    R_BY_KEY_DOC,
     R_BY_CHARGE,
     R_BRIEF,
     R_DOC,
@@ -33,12 +36,9 @@ enum {
     R_REMIT_INSERT,
     R_REMIT_GET,
     R_REMIT_FINISH,
-    R_CP_INSERT,
     R_CP_OPEN,
     R_CP_OPEN_NO,
     R_CP_REVERSE,
-    R_LP_INSERT,
-    R_ADJ_INSERT,
     R_PLB_INSERT,
     R_WORK_INSERT,
     R_ACK_INSERT,
@@ -52,6 +52,15 @@ static const char *const rsql[R__COUNT] = {
     [R_BY_KEY] = "SELECT " BRIEF_COLS " FROM claim_keys k JOIN claims c ON c.id = k.claim_id "
                  "WHERE k.payer = ?2 AND k.sig = ?4 AND k.key = ?1 AND c.pcn != ?1 "
                  "AND (?3 IS NULL OR c.practice = ?3)",
+    /* the same with the claim's packed encounter (for its lines): one lookup, not two */
+    [R_BY_PCN_DOC] = "SELECT " BRIEF_COLS ", v.doc FROM claims c LEFT JOIN encounter_versions v ON v.practice = c.practice "
+                     "AND v.encounter_id = c.encounter_id AND v.version = c.version "
+                     "WHERE c.pcn = ?1 AND (?2 IS NULL OR c.payer = ?2) AND (?3 IS NULL OR c.practice = ?3)",
+    [R_BY_KEY_DOC] = "SELECT " BRIEF_COLS ", v.doc FROM claim_keys k JOIN claims c ON c.id = k.claim_id "
+                     "LEFT JOIN encounter_versions v ON v.practice = c.practice "
+                     "AND v.encounter_id = c.encounter_id AND v.version = c.version "
+                     "WHERE k.payer = ?2 AND k.sig = ?4 AND k.key = ?1 AND c.pcn != ?1 "
+                     "AND (?3 IS NULL OR c.practice = ?3)",
     [R_BY_CHARGE] = "SELECT " BRIEF_COLS " FROM claims c WHERE c.total_cents = ?1 AND c.service_date BETWEEN ?2 AND ?3"
                     " AND (?4 IS NULL OR c.payer = ?4) AND (?5 IS NULL OR c.practice = ?5)",
     [R_BRIEF] = "SELECT " BRIEF_COLS " FROM claims c WHERE c.id = ?1",
@@ -64,9 +73,6 @@ static const char *const rsql[R__COUNT] = {
     [R_REMIT_GET] = "SELECT id, payer, trace_key, practice, paid_cents, method, pay_date, payee_npi, payee_tax_id, "
                     "file, sha256, claims, flagged, posted_at FROM remittances WHERE payer = ?1 AND trace_key = ?2",
     [R_REMIT_FINISH] = "UPDATE remittances SET claims = ?2, flagged = ?3 WHERE id = ?1",
-    [R_CP_INSERT] = "INSERT INTO claim_payments(claim_id, remittance_id, status_code, outcome, billed_cents, paid_cents, "
-                    "patient_resp_cents, allowed_cents, payer_claim_no, reversal, posted_at) "
-                    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
     [R_CP_OPEN] = "SELECT id, claim_id, remittance_id, status_code, outcome, billed_cents, paid_cents, "
                   "patient_resp_cents, allowed_cents, payer_claim_no, reversal, reversed_by, posted_at "
                   "FROM claim_payments WHERE claim_id = ?1 AND reversal = 0 AND reversed_by IS NULL "
@@ -76,10 +82,6 @@ static const char *const rsql[R__COUNT] = {
                      "FROM claim_payments WHERE claim_id = ?1 AND reversal = 0 AND reversed_by IS NULL "
                      "AND payer_claim_no = ?2 ORDER BY id DESC LIMIT 1",
     [R_CP_REVERSE] = "UPDATE claim_payments SET reversed_by = ?2 WHERE id = ?1 AND reversed_by IS NULL",
-    [R_LP_INSERT] = "INSERT INTO line_payments(claim_payment_id, line_no, procedure, modifiers, control, billed_cents, "
-                    "paid_cents, allowed_cents, units_x100) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-    [R_ADJ_INSERT] = "INSERT INTO adjustments(claim_payment_id, line_payment_id, group_code, reason, amount_cents, "
-                     "quantity) VALUES (?1,?2,?3,?4,?5,?6)",
     [R_PLB_INSERT] = "INSERT INTO plb_adjustments(remittance_id, provider_id, fiscal_date, reason, reference, "
                      "amount_cents) VALUES (?1,?2,?3,?4,?5,?6)",
     [R_WORK_INSERT] = "INSERT INTO worklist(kind, practice, payer, claim_id, remittance_id, file, reference, "
@@ -91,11 +93,10 @@ static const char *const rsql[R__COUNT] = {
                   "WHERE id = ?1 AND state = ?5",
 };
 
-#define ADJ_ROWS 8  /* adjustments inserted by one statement */
-
 struct ledger_remit_stmts {
     sqlite3_stmt *st[R__COUNT];
-    sqlite3_stmt *adj[ADJ_ROWS + 1]; /* adj[n]: an INSERT of n rows */
+    ledger_text adj, lines, text; /* a payment's JSON columns; its adjustments for reports */
+    ledger_text doc;              /* the document ledger_claims_by_key_doc found */
 };
 
 void ledger_remit_reset(ledger *l)
@@ -105,9 +106,6 @@ void ledger_remit_reset(ledger *l)
         for (int i = 0; i < R__COUNT; i++)
             if (r->st[i])
                 sqlite3_reset(r->st[i]);
-        for (int i = 0; i <= ADJ_ROWS; i++)
-            if (r->adj[i])
-                sqlite3_reset(r->adj[i]);
     }
 }
 
@@ -118,15 +116,20 @@ void ledger_remit_release(ledger *l)
         return;
     for (int i = 0; i < R__COUNT; i++)
         sqlite3_finalize((*rp)->st[i]);
-    for (int i = 0; i <= ADJ_ROWS; i++)
-        sqlite3_finalize((*rp)->adj[i]);
+    free((*rp)->adj.p);
+    free((*rp)->lines.p);
+    free((*rp)->text.p);
+    free((*rp)->doc.p);
     free(*rp);
     *rp = NULL;
 }
 
-/* The statement, reset, prepared when first used; NULL with err set. */
+/* The statement, reset, prepared when first used; NULL with err set.
+ * Those that read or change claim payments first write the held ones. */
 static sqlite3_stmt *rst(ledger *l, int which, ch_error *err)
 {
+    if ((which == R_CP_OPEN || which == R_CP_OPEN_NO || which == R_CP_REVERSE) && lsq_flush(l, err) != CH_OK)
+        return NULL;
     struct ledger_remit_stmts **rp = lsq_remit(l);
     if (!*rp && !(*rp = calloc(1, sizeof **rp))) {
         ch_error_set(err, CH_ERR_NOMEM, "ledger: out of memory");
@@ -162,10 +165,14 @@ static void bid(sqlite3_stmt *s, int i, int64_t v)
         sqlite3_bind_null(s, i);
 }
 
+/* A text column into dst ("" for NULL), cut to size - 1 (no snprintf: a
+ * lookup reads nine of these). */
 static void ct(sqlite3_stmt *s, int i, char *dst, size_t size)
 {
-    const unsigned char *t = sqlite3_column_text(s, i);
-    snprintf(dst, size, "%s", t ? (const char *)t : "");
+    const char *t = (const char *)sqlite3_column_text(s, i);
+    size_t n = t ? strnlen(t, size - 1) : 0;
+    memcpy(dst, t ? t : "", n);
+    dst[n] = '\0';
 }
 
 /* Run a statement that returns no rows. */
@@ -192,15 +199,38 @@ static void read_brief(sqlite3_stmt *s, ledger_claim_brief *b)
     ct(s, 8, b->payer_claim_no, sizeof b->payer_claim_no);
 }
 
-/* Collect the rows of s into out (up to max), counting up to max + 1. */
-static ch_code collect(ledger *l, sqlite3_stmt *s, ledger_claim_brief *out, size_t max, size_t *n, ch_error *err)
+/* Collect the rows of s into out (up to max), counting up to max + 1; with
+ * doc, the blob after the brief's columns of the first row kept goes there
+ * (doc->len 0: none). */
+static ch_code collect_doc(ledger *l, sqlite3_stmt *s, ledger_claim_brief *out, size_t max, size_t *n,
+                           ledger_text *doc, ch_error *err)
 {
     int st;
     ledger_claim_brief b;
+    ch_code rc = CH_OK;
     while ((st = sqlite3_step(s)) == SQLITE_ROW) {
         read_brief(s, &b);
         if (!response_state(b.state))
             continue;
+        if (doc && *n == 0) {
+            const void *blob = sqlite3_column_blob(s, 9);
+            size_t len = (size_t)sqlite3_column_bytes(s, 9);
+            doc->len = 0;
+            if (blob && len) {
+                if (len + 1 > doc->cap) {
+                    char *p = realloc(doc->p, len + 1);
+                    if (!p) {
+                        rc = ch_error_set(err, CH_ERR_NOMEM, "ledger: out of memory");
+                        break;
+                    }
+                    doc->p = p;
+                    doc->cap = len + 1;
+                }
+                memcpy(doc->p, blob, len);
+                doc->p[len] = '\0';
+                doc->len = len;
+            }
+        }
         if (*n < max)
             out[*n] = b;
         (*n)++;
@@ -208,7 +238,14 @@ static ch_code collect(ledger *l, sqlite3_stmt *s, ledger_claim_brief *out, size
             break;
     }
     sqlite3_reset(s);
+    if (rc != CH_OK)
+        return rc;
     return st == SQLITE_ROW || st == SQLITE_DONE ? CH_OK : lsq_db_err(l, err, "find claims");
+}
+
+static ch_code collect(ledger *l, sqlite3_stmt *s, ledger_claim_brief *out, size_t max, size_t *n, ch_error *err)
+{
+    return collect_doc(l, s, out, max, n, NULL, err);
 }
 
 /* --- matching ------------------------------------------------------------------ */
@@ -286,26 +323,52 @@ out:
     return lsq_auto_end(l, own, rc, err);
 }
 
-ch_code ledger_claims_by_key(ledger *l, const char *payer, const char *practice, const char *sig, const char *key,
-                             ledger_claim_brief *out, size_t max, size_t *n, ch_error *err)
+static ch_code by_key(ledger *l, const char *payer, const char *practice, const char *sig, const char *key,
+                      ledger_claim_brief *out, size_t max, size_t *n, ledger_text *doc, ch_error *err)
 {
     *n = 0;
-    sqlite3_stmt *s = rst(l, R_BY_PCN, err);
+    if (doc)
+        doc->len = 0;
+    sqlite3_stmt *s = rst(l, doc ? R_BY_PCN_DOC : R_BY_PCN, err);
     if (!s)
         return err ? err->code : CH_ERR_DB;
     bt(s, 1, key);
     bt(s, 2, payer);
     bt(s, 3, practice);
-    ch_code rc = collect(l, s, out, max, n, err);
+    ch_code rc = collect_doc(l, s, out, max, n, doc, err);
     if (rc != CH_OK || !sig || !sig[0] || !payer || *n > max)
         return rc;
-    if (!(s = rst(l, R_BY_KEY, err)))
+    if (!(s = rst(l, doc ? R_BY_KEY_DOC : R_BY_KEY, err)))
         return err ? err->code : CH_ERR_DB;
     bt(s, 1, key);
     bt(s, 2, payer);
     bt(s, 3, practice);
     bt(s, 4, sig);
-    return collect(l, s, out, max, n, err);
+    return collect_doc(l, s, out, max, n, doc, err);
+}
+
+ch_code ledger_claims_by_key(ledger *l, const char *payer, const char *practice, const char *sig, const char *key,
+                             ledger_claim_brief *out, size_t max, size_t *n, ch_error *err)
+{
+    return by_key(l, payer, practice, sig, key, out, max, n, NULL, err);
+}
+
+ch_code ledger_claims_by_key_doc(ledger *l, const char *payer, const char *practice, const char *sig,
+                                 const char *key, ledger_claim_brief *out, size_t max, size_t *n, const void **doc,
+                                 size_t *doc_len, ch_error *err)
+{
+    *doc = NULL;
+    *doc_len = 0;
+    struct ledger_remit_stmts **rp = lsq_remit(l);
+    if (!*rp && !(*rp = calloc(1, sizeof **rp)))
+        return ch_error_set(err, CH_ERR_NOMEM, "ledger: out of memory");
+    ledger_text *d = &(*rp)->doc;
+    ch_code rc = by_key(l, payer, practice, sig, key, out, max, n, d, err);
+    if (rc == CH_OK && *n && d->len) {
+        *doc = d->p;
+        *doc_len = d->len;
+    }
+    return rc;
 }
 
 ch_code ledger_claims_by_charge_dates(ledger *l, const char *payer, const char *practice, int64_t charge,
@@ -380,7 +443,7 @@ ch_code ledger_claim_respond(ledger *l, const ledger_claim_brief *c, ledger_stat
         return CH_OK;
     }
     char at[32];
-    lsq_now(at);
+    lsq_stamp(l, at);
     sqlite3_stmt *s = rst(l, R_RESPOND, err);
     if (!s)
         return err ? err->code : CH_ERR_DB;
@@ -397,7 +460,9 @@ ch_code ledger_claim_respond(ledger *l, const ledger_claim_brief *c, ledger_stat
                             ledger_state_name(c->state));
     if (moved)
         *moved = 1;
-    return lsq_event(l, c->id, at, actor, ledger_state_name(c->state), ledger_state_name(to), why, c->batch_id, err);
+    /* held and written with others (ledger_hold.c) */
+    return lsq_hold_event(l, c->id, at, actor, ledger_state_name(c->state), ledger_state_name(to), why, c->batch_id,
+                          err);
 }
 
 ch_code ledger_claim_set_payer_claim_no(ledger *l, int64_t id, const char *no, ch_error *err)
@@ -469,7 +534,7 @@ ch_code ledger_batches_by_gs06(ledger *l, uint64_t gs06, const char *sender, con
 ch_code ledger_ack_add(ledger *l, const ledger_ack *a, int *dup, ch_error *err)
 {
     char at[32];
-    lsq_now(at);
+    lsq_stamp(l, at);
     sqlite3_stmt *s = rst(l, R_ACK_INSERT, err);
     if (!s)
         return err ? err->code : CH_ERR_DB;
@@ -531,7 +596,7 @@ ch_code ledger_remittance_get(ledger *l, const char *payer, const char *trace_ke
 
 ch_code ledger_remittance_add(ledger *l, ledger_remittance *r, ch_error *err)
 {
-    lsq_now(r->posted_at);
+    lsq_stamp(l, r->posted_at);
     sqlite3_stmt *s = rst(l, R_REMIT_INSERT, err);
     if (!s)
         return err ? err->code : CH_ERR_DB;
@@ -572,27 +637,20 @@ ch_code ledger_remittance_finish(ledger *l, int64_t id, unsigned claims, int fla
     return done(l, s, "update remittance", err);
 }
 
-ch_code ledger_claim_payment_add(ledger *l, ledger_claim_payment *p, ch_error *err)
+ch_code ledger_claim_payment_add(ledger *l, ledger_claim_payment *p, const ledger_adjustment *adj, size_t nadj,
+                                 const ledger_line_payment *lines, size_t nlines, ch_error *err)
 {
-    lsq_now(p->posted_at);
-    sqlite3_stmt *s = rst(l, R_CP_INSERT, err);
-    if (!s)
-        return err ? err->code : CH_ERR_DB;
-    sqlite3_bind_int64(s, 1, p->claim_id);
-    sqlite3_bind_int64(s, 2, p->remittance_id);
-    sqlite3_bind_text(s, 3, p->status_code, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, p->outcome, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 5, p->billed);
-    sqlite3_bind_int64(s, 6, p->paid);
-    sqlite3_bind_int64(s, 7, p->patient_resp);
-    sqlite3_bind_int64(s, 8, p->allowed);
-    bt(s, 9, p->payer_claim_no);
-    sqlite3_bind_int(s, 10, p->reversal ? 1 : 0);
-    bt(s, 11, p->posted_at);
-    ch_code rc = done(l, s, "post claim payment", err);
-    if (rc == CH_OK)
-        p->id = sqlite3_last_insert_rowid(lsq_db(l));
-    return rc;
+    struct ledger_remit_stmts **rp = lsq_remit(l);
+    if (!*rp && !(*rp = calloc(1, sizeof **rp)))
+        return ch_error_set(err, CH_ERR_NOMEM, "ledger: out of memory");
+    struct ledger_remit_stmts *r = *rp;
+    lsq_stamp(l, p->posted_at);
+    ch_code rc;
+    if ((rc = ledger_payjson_adj(&r->adj, adj, nadj, err)) != CH_OK ||
+        (rc = ledger_payjson_lines(&r->lines, lines, nlines, err)) != CH_OK)
+        return rc;
+    /* held and written with others (ledger_hold.c); the id is known now */
+    return lsq_hold_payment(l, p, r->adj.p, r->lines.p, err);
 }
 
 static void read_cp(sqlite3_stmt *s, ledger_claim_payment *p)
@@ -645,6 +703,9 @@ ch_code ledger_claim_payment_reverse(ledger *l, int64_t id, int64_t by, ch_error
 
 ch_code ledger_claim_payments_each(ledger *l, int64_t claim_id, ledger_payment_fn fn, void *ctx, ch_error *err)
 {
+    ch_code frc = lsq_flush(l, err);
+    if (frc != CH_OK)
+        return frc;
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(lsq_db(l),
                            "SELECT id, claim_id, remittance_id, status_code, outcome, billed_cents, paid_cents, "
@@ -665,82 +726,6 @@ ch_code ledger_claim_payments_each(ledger *l, int64_t claim_id, ledger_payment_f
     return rc;
 }
 
-ch_code ledger_line_payment_add(ledger *l, ledger_line_payment *p, ch_error *err)
-{
-    sqlite3_stmt *s = rst(l, R_LP_INSERT, err);
-    if (!s)
-        return err ? err->code : CH_ERR_DB;
-    sqlite3_bind_int64(s, 1, p->claim_payment_id);
-    sqlite3_bind_int64(s, 2, p->line_no);
-    bt(s, 3, p->procedure);
-    bt(s, 4, p->modifiers);
-    bt(s, 5, p->control);
-    sqlite3_bind_int64(s, 6, p->billed);
-    sqlite3_bind_int64(s, 7, p->paid);
-    sqlite3_bind_int64(s, 8, p->allowed);
-    sqlite3_bind_int64(s, 9, p->units_x100);
-    ch_code rc = done(l, s, "post line payment", err);
-    if (rc == CH_OK)
-        p->id = sqlite3_last_insert_rowid(lsq_db(l));
-    return rc;
-}
-
-ch_code ledger_adjustment_add(ledger *l, int64_t claim_payment_id, int64_t line_payment_id, const char *group,
-                              const char *reason, int64_t cents, const char *quantity, ch_error *err)
-{
-    sqlite3_stmt *s = rst(l, R_ADJ_INSERT, err);
-    if (!s)
-        return err ? err->code : CH_ERR_DB;
-    sqlite3_bind_int64(s, 1, claim_payment_id);
-    bid(s, 2, line_payment_id);
-    sqlite3_bind_text(s, 3, group ? group : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, reason ? reason : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 5, cents);
-    bt(s, 6, quantity);
-    return done(l, s, "post adjustment", err);
-}
-
-ch_code ledger_adjustments_add(ledger *l, int64_t claim_payment_id, int64_t line_payment_id,
-                               const ledger_adjustment *a, size_t n, ch_error *err)
-{
-    struct ledger_remit_stmts **rp = lsq_remit(l);
-    if (!*rp && !(*rp = calloc(1, sizeof **rp)))
-        return ch_error_set(err, CH_ERR_NOMEM, "ledger: out of memory");
-    while (n) {
-        size_t k = n < ADJ_ROWS ? n : ADJ_ROWS;
-        sqlite3_stmt **s = &(*rp)->adj[k];
-        if (!*s) {
-            char sql[1024];
-            size_t len = (size_t)snprintf(sql, sizeof sql,
-                                          "INSERT INTO adjustments(claim_payment_id, line_payment_id, group_code, "
-                                          "reason, amount_cents, quantity) VALUES ");
-            for (size_t i = 0; i < k; i++)
-                len += (size_t)snprintf(sql + len, sizeof sql - len, "%s(?1, ?2, ?%zu, ?%zu, ?%zu, ?%zu)", i ? "," : "",
-                                        3 + 4 * i, 4 + 4 * i, 5 + 4 * i, 6 + 4 * i);
-            if (sqlite3_prepare_v3(lsq_db(l), sql, -1, SQLITE_PREPARE_PERSISTENT, s, NULL) != SQLITE_OK) {
-                *s = NULL;
-                return lsq_db_err(l, err, "prepare");
-            }
-        } else
-            sqlite3_reset(*s);
-        sqlite3_bind_int64(*s, 1, claim_payment_id);
-        bid(*s, 2, line_payment_id);
-        for (size_t i = 0; i < k; i++) {
-            int b = 3 + 4 * (int)i;
-            sqlite3_bind_text(*s, b, a[i].group ? a[i].group : "", -1, SQLITE_STATIC);
-            sqlite3_bind_text(*s, b + 1, a[i].reason ? a[i].reason : "", -1, SQLITE_STATIC);
-            sqlite3_bind_int64(*s, b + 2, a[i].cents);
-            bt(*s, b + 3, a[i].quantity);
-        }
-        ch_code rc = done(l, *s, "post adjustments", err);
-        if (rc != CH_OK)
-            return rc;
-        a += k;
-        n -= k;
-    }
-    return CH_OK;
-}
-
 ch_code ledger_plb_add(ledger *l, int64_t remittance_id, const char *provider_id, const char *fiscal_date,
                        const char *reason, const char *reference, int64_t cents, ch_error *err)
 {
@@ -758,14 +743,15 @@ ch_code ledger_plb_add(ledger *l, int64_t remittance_id, const char *provider_id
 
 ch_code ledger_postings_each(ledger *l, int64_t remittance_id, ledger_posting_fn fn, void *ctx, ch_error *err)
 {
+    ch_code frc = lsq_flush(l, err);
+    if (frc != CH_OK)
+        return frc;
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(
             lsq_db(l),
             "SELECT cp.id, cp.claim_id, cp.remittance_id, cp.status_code, cp.outcome, cp.billed_cents, cp.paid_cents, "
             "cp.patient_resp_cents, cp.allowed_cents, cp.payer_claim_no, cp.reversal, cp.reversed_by, cp.posted_at, "
-            "c.practice, c.pcn, c.state, r.trace_key, "
-            "(SELECT group_concat(a.group_code || ':' || a.reason || ':' || a.amount_cents, ' ') "
-            "   FROM adjustments a WHERE a.claim_payment_id = cp.id) "
+            "c.practice, c.pcn, c.state, r.trace_key, cp.adj, cp.lines "
             "FROM claim_payments cp JOIN claims c ON c.id = cp.claim_id JOIN remittances r ON r.id = cp.remittance_id "
             "WHERE cp.remittance_id = ?1 ORDER BY cp.id",
             -1, &s, NULL) != SQLITE_OK)
@@ -773,6 +759,13 @@ ch_code ledger_postings_each(ledger *l, int64_t remittance_id, ledger_posting_fn
     sqlite3_bind_int64(s, 1, remittance_id);
     int st;
     ledger_posting p;
+    ch_code rc = CH_OK;
+    struct ledger_remit_stmts **rp = lsq_remit(l);
+    if (!*rp && !(*rp = calloc(1, sizeof **rp))) {
+        sqlite3_finalize(s);
+        return ch_error_set(err, CH_ERR_NOMEM, "ledger: out of memory");
+    }
+    ledger_text *text = &(*rp)->text;
     while ((st = sqlite3_step(s)) == SQLITE_ROW) {
         memset(&p, 0, sizeof p);
         read_cp(s, &p.pay);
@@ -782,12 +775,15 @@ ch_code ledger_postings_each(ledger *l, int64_t remittance_id, ledger_posting_fn
         ct(s, 15, state, sizeof state);
         ledger_state_parse(state, &p.state);
         ct(s, 16, p.trace_key, sizeof p.trace_key);
-        const unsigned char *a = sqlite3_column_text(s, 17);
-        p.adjustments = a ? (const char *)a : "";
+        if ((rc = ledger_payjson_text(text, (const char *)sqlite3_column_text(s, 17),
+                                      (const char *)sqlite3_column_text(s, 18), err)) != CH_OK)
+            break;
+        p.adjustments = text->p;
         if (fn(ctx, &p))
             break;
     }
-    ch_code rc = st == SQLITE_ROW || st == SQLITE_DONE ? CH_OK : lsq_db_err(l, err, "list postings");
+    if (rc == CH_OK && st != SQLITE_ROW && st != SQLITE_DONE)
+        rc = lsq_db_err(l, err, "list postings");
     sqlite3_finalize(s);
     return rc;
 }
@@ -797,7 +793,7 @@ ch_code ledger_postings_each(ledger *l, int64_t remittance_id, ledger_posting_fn
 ch_code ledger_worklist_add(ledger *l, const ledger_work_item *w, ch_error *err)
 {
     char at[32];
-    lsq_now(at);
+    lsq_stamp(l, at);
     sqlite3_stmt *s = rst(l, R_WORK_INSERT, err);
     if (!s)
         return err ? err->code : CH_ERR_DB;

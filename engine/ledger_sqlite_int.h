@@ -16,6 +16,8 @@ const char *lsq_path(ledger *l);
 struct ledger_remit_stmts **lsq_remit(ledger *l);
 ch_code lsq_db_err(ledger *l, ch_error *err, const char *what);
 void lsq_now(char buf[32]);
+/* The time to record for a change: the open transaction's start, else now. */
+void lsq_stamp(ledger *l, char buf[32]);
 ch_code lsq_auto_begin(ledger *l, int *own, ch_error *err);
 ch_code lsq_auto_end(ledger *l, int own, ch_code rc, ch_error *err);
 /* A text column into dst ("" for NULL), truncated to size - 1. */
@@ -34,6 +36,25 @@ ch_code lsq_move(ledger *l, int64_t id, ledger_state to, const char *actor, cons
 /* Append an event. */
 ch_code lsq_event(ledger *l, int64_t claim_id, const char *at, const char *actor, const char *from, const char *to,
                   const char *why, int64_t batch_id, ch_error *err);
+
+/*
+ * ledger_hold.c: claim payments and the events of ledger_claim_respond are
+ * held back while a transaction is open and written 32 to a statement.
+ * lsq_flush writes them; it runs before any other statement that may read
+ * or write those tables (stmt(), ledger_sqlite_db(), the claim payment
+ * readers) and at commit.  A failed flush fails the commit.  lsq_hold_end:
+ * the transaction ended (dropped on rollback).
+ */
+struct ledger_hold;
+struct ledger_hold **lsq_hold(ledger *l);
+ch_code lsq_flush(ledger *l, ch_error *err);
+/* Hold a claim payment (p->id set now) with its JSON columns (copied). */
+ch_code lsq_hold_payment(ledger *l, ledger_claim_payment *p, const char *adj, const char *lines, ch_error *err);
+/* Hold an event (as lsq_event; written at once outside a transaction). */
+ch_code lsq_hold_event(ledger *l, int64_t claim_id, const char *at, const char *actor, const char *from,
+                       const char *to, const char *why, int64_t batch_id, ch_error *err);
+void lsq_hold_end(ledger *l);
+void lsq_hold_free(ledger *l);
 
 /* ledger_remit.c: reset / finalize its statements */
 void ledger_remit_reset(ledger *l);

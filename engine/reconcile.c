@@ -68,18 +68,40 @@ typedef struct file_ctx {
     /* lookups */
     ledger_claim_brief found[2];
     claim_ref found_ref;
+    /* the document of found[0], read with it (for the lines) */
+    char *doc;
+    size_t doc_len, doc_cap;
+    int64_t doc_id;               /* 0: none */
     ledger_claim_brief cands[MAX_CANDIDATES];
     claim_ref cand_refs[MAX_CANDIDATES];
     claim_line_ref lines[ENC_MAX_LINES];
     const ledger_claim_brief *matched;
+    /* a claim payment as posted: its adjustments (claim and lines) and lines */
+    ledger_adjustment adjv[REMIT_MAX_ADJ];
+    ledger_line_payment linev[REMIT_MAX_LINES];
+    char mods[REMIT_MAX_LINES][16];
 } file_ctx;
 
 /* --- small helpers --------------------------------------------------------------- */
 
+/* cents as "-12.34" (by hand: reports write four per claim) */
 static const char *money(int64_t c, char buf[32])
 {
     uint64_t a = c < 0 ? (uint64_t)(-(c + 1)) + 1u : (uint64_t)c;
-    snprintf(buf, 32, "%s%" PRIu64 ".%02u", c < 0 ? "-" : "", a / 100u, (unsigned)(a % 100u));
+    char t[32];
+    size_t n = sizeof t;
+    t[--n] = '\0';
+    t[--n] = (char)('0' + a % 10);
+    t[--n] = (char)('0' + a / 10 % 10);
+    t[--n] = '.';
+    a /= 100;
+    do {
+        t[--n] = (char)('0' + a % 10);
+        a /= 10;
+    } while (a);
+    if (c < 0)
+        t[--n] = '-';
+    memcpy(buf, t + n, sizeof t - n);
     return buf;
 }
 
@@ -246,8 +268,11 @@ static const claim_ref *lk_by_pcn(void *ctx, const char *key)
 {
     file_ctx *f = ctx;
     size_t n = 0;
-    ch_code rc = ledger_claims_by_key(f->r->l, f->prof ? f->prof->name : NULL, NULL, f->sig, key, f->found, 2, &n,
-                                      &f->ferr);
+    const void *doc = NULL;
+    size_t len = 0;
+    f->doc_id = 0;
+    ch_code rc = ledger_claims_by_key_doc(f->r->l, f->prof ? f->prof->name : NULL, NULL, f->sig, key, f->found, 2,
+                                          &n, &doc, &len, &f->ferr);
     if (rc != CH_OK) {
         fail_db(f, rc);
         return NULL;
@@ -256,22 +281,42 @@ static const claim_ref *lk_by_pcn(void *ctx, const char *key)
         return NULL;
     if (n > 1)
         return MATCH_MANY;
+    if (doc && len) {
+        /* kept: the ledger's copy lasts only until its next lookup */
+        if (len > f->doc_cap) {
+            char *p = realloc(f->doc, len);
+            if (p) {
+                f->doc = p;
+                f->doc_cap = len;
+            }
+        }
+        if (len <= f->doc_cap) {
+            memcpy(f->doc, doc, len);
+            f->doc_len = len;
+            f->doc_id = f->found[0].id;
+        }
+    }
     f->found_ref = (claim_ref){.id = (uint64_t)f->found[0].id, .pcn = f->found[0].pcn,
                                .charge = f->found[0].total_cents, .user = &f->found[0]};
     return &f->found_ref;
 }
 
-/* Unpack a claim's document into r->enc; 0 when it cannot be read. */
-static int load_doc(file_ctx *f, int64_t id)
+/* Unpack a claim's document (only its lines: lines_only) into r->enc; 0
+ * when it cannot be read. */
+static int load_doc(file_ctx *f, int64_t id, int lines_only)
 {
-    void *doc = NULL;
-    size_t len = 0;
     ch_error e;
+    ch_code (*unpack)(encounter *, const char *, size_t, ch_error *) =
+        lines_only ? encounter_unpack_lines : encounter_unpack;
     encounter_clear(&f->r->enc);
     encounter_init(&f->r->enc);
+    if (f->doc_id == id)
+        return unpack(&f->r->enc, f->doc, f->doc_len, &e) == CH_OK;
+    void *doc = NULL;
+    size_t len = 0;
     if (ledger_claim_doc(f->r->l, id, &doc, &len, &e) != CH_OK)
         return 0;
-    int ok = encounter_unpack(&f->r->enc, doc, len, &e) == CH_OK;
+    int ok = unpack(&f->r->enc, doc, len, &e) == CH_OK;
     free(doc);
     return ok;
 }
@@ -295,7 +340,7 @@ static size_t lk_by_patient(void *ctx, const match_patient_query *q, const claim
     for (size_t i = 0; i < n; i++) {
         /* the member id must be the one billed */
         if (q->member_id && q->member_id[0]) {
-            if (!load_doc(f, all[i].id) || !ideq(f->r->enc.member_id, q->member_id))
+            if (!load_doc(f, all[i].id, 0) || !ideq(f->r->enc.member_id, q->member_id))
                 continue;
         }
         f->cands[kept] = all[i];
@@ -644,21 +689,17 @@ static int64_t prior_payer_total(const remit_claim *c)
     return t;
 }
 
-static ch_code post_adjustments(file_ctx *f, int64_t cp, int64_t lp, const remit_adj *a, unsigned n)
+/* The 835's CAS triplets as the ledger takes them, into f->adjv from *used on. */
+static const ledger_adjustment *adjustments_of(file_ctx *f, const remit_adj *a, unsigned n, size_t *used)
 {
-    ledger_adjustment v[32];
-    while (n) {
-        unsigned k = n < 32 ? n : 32;
-        for (unsigned i = 0; i < k; i++)
-            v[i] = (ledger_adjustment){.group = a[i].group, .reason = a[i].reason, .quantity = a[i].quantity,
-                                       .cents = a[i].amount};
-        ch_code rc = ledger_adjustments_add(f->r->l, cp, lp, v, k, &f->ferr);
-        if (rc != CH_OK)
-            return rc;
-        a += k;
-        n -= k;
-    }
-    return CH_OK;
+    ledger_adjustment *v = f->adjv + *used;
+    if (n > REMIT_MAX_ADJ - *used)
+        n = (unsigned)(REMIT_MAX_ADJ - *used); /* cannot happen: the reader's pool is this size */
+    for (unsigned i = 0; i < n; i++)
+        v[i] = (ledger_adjustment){.group = a[i].group, .reason = a[i].reason, .quantity = a[i].quantity,
+                                   .cents = a[i].amount};
+    *used += n;
+    return v;
 }
 
 /* The claim's lines as we sent them (for match_lines), from its document. */
@@ -666,7 +707,7 @@ static void ledger_lines(file_ctx *f, claim_ref *ref)
 {
     ref->lines = NULL;
     ref->nlines = 0;
-    if (!load_doc(f, (int64_t)ref->id))
+    if (!load_doc(f, (int64_t)ref->id, 1))
         return;
     const encounter *e = &f->r->enc;
     unsigned n = e->nlines < ENC_MAX_LINES ? e->nlines : ENC_MAX_LINES;
@@ -749,8 +790,9 @@ static void post_reversal(file_ctx *f, const remit_claim *c, const ledger_claim_
     cp.allowed = have_old ? -old.allowed : 0;
     snprintf(cp.payer_claim_no, sizeof cp.payer_claim_no, "%s", c->payer_claim_no);
     cp.reversal = 1;
-    if ((rc = ledger_claim_payment_add(f->r->l, &cp, &f->ferr)) != CH_OK ||
-        (rc = post_adjustments(f, cp.id, 0, c->adj, c->nadj)) != CH_OK) {
+    size_t used = 0;
+    const ledger_adjustment *adj = adjustments_of(f, c->adj, c->nadj, &used);
+    if ((rc = ledger_claim_payment_add(f->r->l, &cp, adj, used, NULL, 0, &f->ferr)) != CH_OK) {
         fail_db(f, rc);
         return;
     }
@@ -838,28 +880,26 @@ static void on_claim(void *ctx, const remit_payment *p, const remit_claim *c)
     if (!c->nlines)
         allowed = o == REMIT_DENIED ? 0 : c->paid + pr;
     cp.allowed = allowed;
-    ch_code rc = ledger_claim_payment_add(f->r->l, &cp, &f->ferr);
-    if (rc == CH_OK)
-        rc = post_adjustments(f, cp.id, 0, c->adj, c->nadj);
-    if (rc != CH_OK) {
-        fail_db(f, rc);
-        return;
-    }
-    /* lines */
-    if (c->nlines) {
+    /* lines, matched to the lines we sent */
+    size_t used = 0;
+    const ledger_adjustment *adj = adjustments_of(f, c->adj, c->nadj, &used);
+    size_t nadj = used;
+    unsigned nlines = c->nlines < REMIT_MAX_LINES ? c->nlines : REMIT_MAX_LINES;
+    if (nlines) {
         claim_ref ref = {.id = (uint64_t)cl.id, .pcn = cl.pcn, .charge = cl.total_cents, .user = &cl};
         ledger_lines(f, &ref);
         match_line_result lm[REMIT_MAX_LINES];
         if (ref.nlines)
             match_lines(f->rules, c, &ref, lm);
-        for (unsigned i = 0; i < c->nlines && rc == CH_OK; i++) {
+        for (unsigned i = 0; i < nlines; i++) {
             const remit_line *rl = &c->lines[i];
-            char mods[16] = "";
+            char *mods = f->mods[i];
             size_t mn = 0;
+            mods[0] = '\0';
             for (unsigned k = 0; k < rl->nmod; k++)
-                mn += (size_t)snprintf(mods + mn, sizeof mods - mn, "%s%s", k ? ":" : "", rl->mod[k]);
-            ledger_line_payment lp = {
-                .claim_payment_id = cp.id,
+                mn += (size_t)snprintf(mods + mn, sizeof f->mods[i] - mn, "%s%s", k ? ":" : "", rl->mod[k]);
+            ledger_line_payment *lp = &f->linev[i];
+            *lp = (ledger_line_payment){
                 .line_no = ref.nlines && lm[i].status == MATCH_MATCHED && lm[i].ledger_line >= 0
                                ? ref.lines[lm[i].ledger_line].line_no
                                : 0,
@@ -871,21 +911,25 @@ static void on_claim(void *ctx, const remit_payment *p, const remit_claim *c)
                 .allowed = rl->has_allowed ? rl->allowed : rl->paid + rl->pr_total,
                 .units_x100 = rl->units_x100,
             };
-            rc = ledger_line_payment_add(f->r->l, &lp, &f->ferr);
-            if (rc == CH_OK)
-                rc = post_adjustments(f, cp.id, lp.id, rl->adj, rl->nadj);
-            match_underpayment u;
-            if (rc == CH_OK && match_line_underpaid(f->rules, c, rl, &u)) {
-                char a[32], b[32], s[32];
-                f->res->underpaid++;
-                worklist(f, "underpaid", cl.id, cl.practice, cl.pcn, u.shortfall,
-                         "835 line %u (%s): allowed %s, expected %s: %s short", i + 1, lp.procedure,
-                         money(u.allowed, a), money(u.expected, b), money(u.shortfall, s));
-            }
+            size_t before = used;
+            lp->adj = adjustments_of(f, rl->adj, rl->nadj, &used);
+            lp->nadj = used - before;
         }
-        if (rc != CH_OK) {
-            fail_db(f, rc);
-            return;
+    }
+    ch_code rc = ledger_claim_payment_add(f->r->l, &cp, adj, nadj, f->linev, nlines, &f->ferr);
+    if (rc != CH_OK) {
+        fail_db(f, rc);
+        return;
+    }
+    for (unsigned i = 0; i < nlines; i++) {
+        const remit_line *rl = &c->lines[i];
+        match_underpayment u;
+        if (match_line_underpaid(f->rules, c, rl, &u)) {
+            char a[32], b[32], s[32];
+            f->res->underpaid++;
+            worklist(f, "underpaid", cl.id, cl.practice, cl.pcn, u.shortfall,
+                     "835 line %u (%s): allowed %s, expected %s: %s short", i + 1, f->linev[i].procedure,
+                     money(u.allowed, a), money(u.expected, b), money(u.shortfall, s));
         }
     }
     f->res->posted++;
@@ -1159,6 +1203,7 @@ ch_code reconcile_file(reconciler *r, const char *path, const char *payer, recon
 out:
     if (rc != CH_OK)
         r->posted.n = posted_mark; /* nothing of the file was posted: not in the reports */
+    free(f->doc);
     free(f);
     if (len)
         munmap(map, len);
@@ -1185,7 +1230,24 @@ typedef struct report_set {
     char stamp[32];
     ch_code rc;
     ch_error err;
+    /* one claim's CSV line and JSON object, written with one call each */
+    char *line, *obj;
+    size_t line_cap, obj_cap;
+    /* each group and reason code seen, rendered once (the texts repeat) */
+    struct adj_text *texts;
+    size_t ntexts;
+    char *one;       /* one adjustment's JSON object */
+    size_t one_cap;
 } report_set;
+
+/* An adjustment's words: the JSON object up to its amount, and the reason
+ * text for the CSV. */
+typedef struct adj_text {
+    char g[4], reason[8];
+    char *json;      /* {"group":..,"reason_text":"..." */
+    size_t json_len;
+    const char *rt;  /* the reason's text, or "unknown code" */
+} adj_text;
 
 static FILE *open_tmp(const char *path, ch_error *err)
 {
@@ -1255,19 +1317,203 @@ static report *report_for(report_set *rs, const char *practice)
     return p;
 }
 
-static void csv_field(FILE *fp, const char *s)
+/* k bytes appended at *n, as far as cap allows; *n counts them all, so the
+ * length needed is known when they did not fit. */
+static void csv_putn(char *buf, size_t cap, size_t *n, const char *s, size_t k)
+{
+    if (*n < cap)
+        memcpy(buf + *n, s, *n + k <= cap ? k : cap - *n);
+    *n += k;
+}
+
+static void csv_put(char *buf, size_t cap, size_t *n, const char *s) { csv_putn(buf, cap, n, s, strlen(s)); }
+
+/* A CSV field appended at *n (quoted when it must be); the length it needs
+ * is counted even past cap. */
+static void csv_field(char *buf, size_t cap, size_t *n, const char *s)
 {
     if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, fp);
+        csv_put(buf, cap, n, s);
         return;
     }
-    fputc('"', fp);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', fp);
-        fputc(*s, fp);
+    csv_putn(buf, cap, n, "\"", 1);
+    for (const char *q; (q = strchr(s, '"')); s = q + 1) {
+        csv_putn(buf, cap, n, s, (size_t)(q - s) + 1);
+        csv_putn(buf, cap, n, "\"", 1);
     }
-    fputc('"', fp);
+    csv_put(buf, cap, n, s);
+    csv_putn(buf, cap, n, "\"", 1);
+}
+
+/* The words of a group and reason code, rendered the first time they are
+ * seen; NULL when out of memory. */
+static const adj_text *adj_text_of(report_set *rs, const char *g, const char *reason)
+{
+    for (size_t i = 0; i < rs->ntexts; i++)
+        if (!strcmp(rs->texts[i].g, g) && !strcmp(rs->texts[i].reason, reason))
+            return &rs->texts[i];
+    adj_text *v = realloc(rs->texts, (rs->ntexts + 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    rs->texts = v;
+    adj_text *t = &v[rs->ntexts];
+    memset(t, 0, sizeof *t);
+    snprintf(t->g, sizeof t->g, "%s", g);
+    snprintf(t->reason, sizeof t->reason, "%s", reason);
+    const char *gt = codes_text("group_codes", g);
+    const char *rt = codes_text("carc", reason);
+    t->rt = rt ? rt : "unknown code";
+    json_out j;
+    json_init(&j, NULL, 0);
+    for (int pass = 0; pass < 2; pass++) {
+        json_obj_begin(&j);
+        json_kv_str(&j, "group", g);
+        json_kv_str(&j, "group_text", gt ? gt : "unknown code");
+        json_kv_str(&j, "reason", reason);
+        json_kv_str(&j, "reason_text", t->rt);
+        if (pass)
+            break;
+        t->json_len = json_len(&j);
+        size_t need = t->json_len + 1;
+        if (!(t->json = malloc(need)))
+            return NULL;
+        json_init(&j, t->json, need);
+    }
+    rs->ntexts++;
+    return t;
+}
+
+/* The next "GROUP:REASON:CENTS" of a posting's adjustments, or 0. */
+static int next_adjustment(const char **sp, char g[4], char reason[8], long long *cents)
+{
+    const char *s = *sp;
+    size_t n = 0;
+    while (s[n] && s[n] != ':' && n < 3)
+        n++;
+    if (!n || s[n] != ':')
+        return 0;
+    memcpy(g, s, n);
+    g[n] = '\0';
+    s += n + 1;
+    n = 0;
+    while (s[n] && s[n] != ':' && n < 7)
+        n++;
+    if (!n || s[n] != ':')
+        return 0;
+    memcpy(reason, s, n);
+    reason[n] = '\0';
+    s += n + 1;
+    char *end;
+    *cents = strtoll(s, &end, 10);
+    if (end == s)
+        return 0;
+    while (*end == ' ')
+        end++;
+    *sp = end;
+    return 1;
+}
+
+/* One posting as a CSV line and a JSON object into rs->line / rs->obj, each
+ * at most cap bytes; the lengths they need. */
+static void render_posting(report_set *rs, const ledger_posting *p, size_t line_cap, size_t obj_cap, size_t *line_len,
+                           size_t *obj_len)
+{
+    char b[32], a[32], pd[32], pr[32], id[24];
+    char *L = rs->line;
+    size_t n = 0;
+    snprintf(id, sizeof id, "%" PRId64, p->pay.claim_id);
+    csv_put(L, line_cap, &n, id);
+    csv_put(L, line_cap, &n, ",");
+    csv_field(L, line_cap, &n, p->pcn);
+    csv_put(L, line_cap, &n, ",");
+    csv_field(L, line_cap, &n, p->trace_key);
+    const char *cols[] = {p->pay.outcome, ledger_state_name(p->state), money(p->pay.billed, b),
+                          money(p->pay.allowed, a), money(p->pay.paid, pd), money(p->pay.patient_resp, pr)};
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+        csv_put(L, line_cap, &n, ",");
+        csv_put(L, line_cap, &n, cols[i]);
+    }
+    csv_put(L, line_cap, &n, ",");
+    csv_field(L, line_cap, &n, p->pay.payer_claim_no);
+    csv_put(L, line_cap, &n, ",");
+
+    json_out j;
+    json_init(&j, rs->obj, obj_cap);
+    json_obj_begin(&j);
+    json_kv_int(&j, "claim_id", p->pay.claim_id);
+    json_kv_str(&j, "pcn", p->pcn);
+    json_kv_str(&j, "remittance", p->trace_key);
+    json_kv_str(&j, "outcome", p->pay.outcome);
+    json_kv_str(&j, "state", ledger_state_name(p->state));
+    json_kv_cents(&j, "billed", p->pay.billed);
+    json_kv_cents(&j, "allowed", p->pay.allowed);
+    json_kv_cents(&j, "paid", p->pay.paid);
+    json_kv_cents(&j, "patient_responsibility", p->pay.patient_resp);
+    json_kv_str(&j, "payer_claim_no", p->pay.payer_claim_no);
+    json_kv_bool(&j, "reversal", p->pay.reversal);
+    json_key(&j, "adjustments");
+    json_arr_begin(&j);
+    /* "CO:45:1234 PR:2:500" */
+    char adjs[4096] = "";
+    size_t an = 0;
+    const char *s = p->adjustments;
+    char g[4], reason[8];
+    long long cents;
+    while (*s && next_adjustment(&s, g, reason, &cents)) {
+        const adj_text *t = adj_text_of(rs, g, reason);
+        if (!t) {
+            rs->rc = ch_error_set(&rs->err, CH_ERR_NOMEM, "reconcile: out of memory");
+            break;
+        }
+        char amt[32];
+        money(cents, amt);
+        /* the object json_out would write: its words, then the amount */
+        size_t need = t->json_len + strlen(amt) + 16;
+        if (need > rs->one_cap) {
+            char *q = realloc(rs->one, need);
+            if (!q) {
+                rs->rc = ch_error_set(&rs->err, CH_ERR_NOMEM, "reconcile: out of memory");
+                break;
+            }
+            rs->one = q;
+            rs->one_cap = need;
+        }
+        snprintf(rs->one, rs->one_cap, "%s,\"amount\":%s}", t->json, amt);
+        json_raw(&j, rs->one);
+        /* "CO-45 25.20 (text)", "; " between; cut at sizeof adjs - 1 as snprintf would */
+        if (an < sizeof adjs) {
+            size_t room = sizeof adjs - 1;
+            const char *parts[] = {an ? "; " : "", g, "-", reason, " ", amt, " (", t->rt, ")"};
+            for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+                size_t len = strlen(parts[k]);
+                if (an < room)
+                    memcpy(adjs + an, parts[k], an + len <= room ? len : room - an);
+                an += len;
+            }
+            adjs[an < room ? an : room] = '\0';
+        }
+    }
+    json_arr_end(&j);
+    json_obj_end(&j);
+    csv_field(L, line_cap, &n, adjs);
+    csv_put(L, line_cap, &n, "\n");
+    *line_len = n;
+    *obj_len = json_len(&j);
+}
+
+static int grow_to(char **p, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 1;
+    size_t c = *cap ? *cap : 4096;
+    while (c < need)
+        c *= 2;
+    char *q = realloc(*p, c);
+    if (!q)
+        return 0;
+    *p = q;
+    *cap = c;
+    return 1;
 }
 
 static int on_posting(void *ctx, const ledger_posting *p)
@@ -1276,62 +1522,24 @@ static int on_posting(void *ctx, const ledger_posting *p)
     report *rp = report_for(rs, p->practice);
     if (!rp)
         return 1;
-    char b[32], a[32], pd[32], pr[32], id[24];
-    snprintf(id, sizeof id, "%" PRId64, p->pay.claim_id);
-    fprintf(rp->csv, "%s,", id);
-    csv_field(rp->csv, p->pcn);
-    fputc(',', rp->csv);
-    csv_field(rp->csv, p->trace_key);
-    fprintf(rp->csv, ",%s,%s,%s,%s,%s,%s,", p->pay.outcome, ledger_state_name(p->state), money(p->pay.billed, b),
-            money(p->pay.allowed, a), money(p->pay.paid, pd), money(p->pay.patient_resp, pr));
-    csv_field(rp->csv, p->pay.payer_claim_no);
-    fputc(',', rp->csv);
-    json_obj_begin(&rp->j);
-    json_kv_int(&rp->j, "claim_id", p->pay.claim_id);
-    json_kv_str(&rp->j, "pcn", p->pcn);
-    json_kv_str(&rp->j, "remittance", p->trace_key);
-    json_kv_str(&rp->j, "outcome", p->pay.outcome);
-    json_kv_str(&rp->j, "state", ledger_state_name(p->state));
-    json_kv_cents(&rp->j, "billed", p->pay.billed);
-    json_kv_cents(&rp->j, "allowed", p->pay.allowed);
-    json_kv_cents(&rp->j, "paid", p->pay.paid);
-    json_kv_cents(&rp->j, "patient_responsibility", p->pay.patient_resp);
-    json_kv_str(&rp->j, "payer_claim_no", p->pay.payer_claim_no);
-    json_kv_bool(&rp->j, "reversal", p->pay.reversal);
-    json_key(&rp->j, "adjustments");
-    json_arr_begin(&rp->j);
-    /* "CO:45:1234 PR:2:500" */
-    char adjs[4096] = "";
-    size_t an = 0;
-    const char *s = p->adjustments;
-    while (*s) {
-        char g[4] = "", reason[8] = "";
-        long long cents = 0;
-        int used = 0;
-        if (sscanf(s, "%3[^:]:%7[^:]:%lld%n", g, reason, &cents, &used) != 3 || used <= 0)
-            break;
-        s += used;
-        while (*s == ' ')
-            s++;
-        const char *gt = codes_text("group_codes", g);
-        const char *rt = codes_text("carc", reason);
-        char amt[32];
-        money(cents, amt);
-        json_obj_begin(&rp->j);
-        json_kv_str(&rp->j, "group", g);
-        json_kv_str(&rp->j, "group_text", gt ? gt : "unknown code");
-        json_kv_str(&rp->j, "reason", reason);
-        json_kv_str(&rp->j, "reason_text", rt ? rt : "unknown code");
-        json_kv_cents(&rp->j, "amount", cents);
-        json_obj_end(&rp->j);
-        if (an < sizeof adjs)
-            an += (size_t)snprintf(adjs + an, sizeof adjs - an, "%s%s-%s %s (%s)", an ? "; " : "", g, reason, amt,
-                                   rt ? rt : "unknown code");
+    if (!grow_to(&rs->line, &rs->line_cap, 8192) || !grow_to(&rs->obj, &rs->obj_cap, 8192)) {
+        rs->rc = ch_error_set(&rs->err, CH_ERR_NOMEM, "reconcile: out of memory");
+        return 1;
     }
-    json_arr_end(&rp->j);
-    json_obj_end(&rp->j);
-    csv_field(rp->csv, adjs);
-    fputc('\n', rp->csv);
+    size_t ln, on;
+    render_posting(rs, p, rs->line_cap, rs->obj_cap, &ln, &on);
+    if (ln >= rs->line_cap || on >= rs->obj_cap) {
+        /* many adjustments: again with room for all of it */
+        if (!grow_to(&rs->line, &rs->line_cap, ln + 1) || !grow_to(&rs->obj, &rs->obj_cap, on + 1)) {
+            rs->rc = ch_error_set(&rs->err, CH_ERR_NOMEM, "reconcile: out of memory");
+            return 1;
+        }
+        render_posting(rs, p, rs->line_cap, rs->obj_cap, &ln, &on);
+    }
+    if (rs->rc != CH_OK)
+        return 1;
+    fwrite(rs->line, 1, ln, rp->csv);
+    json_raw(&rp->j, rs->obj);
     rp->claims++;
     rp->billed += p->pay.reversal ? 0 : p->pay.billed;
     rp->allowed += p->pay.allowed;
@@ -1406,6 +1614,12 @@ ch_code reconcile_finish(reconciler *r, void (*on_report)(void *ctx, const char 
             rc = c1 != CH_OK ? c1 : c2;
     }
     free(rs.v);
+    free(rs.line);
+    free(rs.obj);
+    for (size_t i = 0; i < rs.ntexts; i++)
+        free(rs.texts[i].json);
+    free(rs.texts);
+    free(rs.one);
     r->posted.n = 0;
     return rc;
 }

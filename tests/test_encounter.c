@@ -174,6 +174,38 @@ Test(encounter, pack_unpack_round_trip)
     encounter_clear(&back);
 }
 
+Test(encounter, unpack_lines_reads_only_the_lines)
+{
+    encounter e, back;
+    char probs[4096];
+    cr_assert_eq(read_text(minimal, &e, probs, sizeof probs), CH_OK, "%s", probs);
+    char *packed;
+    size_t len;
+    cr_assert_eq(encounter_pack(&e, &packed, &len, NULL), CH_OK);
+    ch_error err;
+    cr_assert_eq(encounter_unpack_lines(&back, packed, len, &err), CH_OK, "%s", err.msg);
+    cr_assert_eq(back.nlines, e.nlines);
+    for (unsigned i = 0; i < e.nlines; i++) {
+        cr_expect_str_eq(back.lines[i].procedure, e.lines[i].procedure);
+        cr_expect_eq(back.lines[i].charge, e.lines[i].charge);
+        cr_expect_eq(back.lines[i].units_milli, e.lines[i].units_milli);
+        cr_expect_str_eq(back.lines[i].date_from, e.lines[i].date_from);
+        cr_expect_eq(back.lines[i].nmodifiers, e.lines[i].nmodifiers);
+    }
+    cr_expect_str_eq(back.member_id, "", "the rest is not read");
+    cr_expect_eq(back.ndiagnoses, 0);
+    encounter_clear(&back);
+    /* fields it does not read are not checked either; lines still are */
+    const char *other = "encounter/1\nno_such_field=1\nlines=1\nlines[0].procedure=99213\nlines[0].charge=12.5\n";
+    cr_expect_eq(encounter_unpack_lines(&back, other, strlen(other), &err), CH_OK, "%s", err.msg);
+    cr_expect_eq(back.lines[0].charge, 1250);
+    encounter_clear(&back);
+    const char *bad = "encounter/1\nlines=1\nlines[0].charge=x\n";
+    cr_expect_eq(encounter_unpack_lines(&back, bad, strlen(bad), &err), CH_ERR_INVALID);
+    free(packed);
+    encounter_clear(&e);
+}
+
 Test(encounter, unpack_refuses_damage)
 {
     encounter e;
