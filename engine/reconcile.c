@@ -1360,7 +1360,7 @@ static const adj_text *adj_text_of(report_set *rs, const char *g, const char *re
     memset(t, 0, sizeof *t);
     snprintf(t->g, sizeof t->g, "%s", g);
     snprintf(t->reason, sizeof t->reason, "%s", reason);
-    const char *gt = codes_text("group_codes", g);
+    const char *gt = codes_text2("group_codes", "CAS01", g);
     const char *rt = codes_text("carc", reason);
     t->rt = rt ? rt : "unknown code";
     json_out j;

@@ -324,6 +324,9 @@ Test(reconcile, statuses_reversal_plb_and_the_same_file_twice)
     char *js = tu_read(path, &n);
     cr_expect_not_null(strstr(js, "\"patient_responsibility\""));
     cr_expect_not_null(strstr(js, "\"reason_text\""));
+    /* the group code reads as words too (CAS01 in group_codes.tsv) */
+    cr_expect_not_null(strstr(js, "\"group\":\"CO\",\"group_text\":\"Contractual Obligations"), "%s", js);
+    cr_expect_null(strstr(js, "unknown code"));
     free(js);
     tu_env_fini(&e);
 }
