@@ -170,6 +170,26 @@ char *x12_cents_str(int64_t cents, char *buf)
     return buf;
 }
 
+char *x12_cents_fixed(int64_t cents, char *buf)
+{
+    uint64_t a = cents < 0 ? (uint64_t)0 - (uint64_t)cents : (uint64_t)cents;
+    char t[32];
+    size_t n = sizeof t;
+    t[--n] = '\0';
+    t[--n] = (char)('0' + a % 10);
+    t[--n] = (char)('0' + a / 10 % 10);
+    t[--n] = '.';
+    a /= 100;
+    do {
+        t[--n] = (char)('0' + a % 10);
+        a /= 10;
+    } while (a);
+    if (cents < 0)
+        t[--n] = '-';
+    memcpy(buf, t + n, sizeof t - n);
+    return buf;
+}
+
 ch_code x12_parse_cents(const char *p, size_t n, int64_t *cents)
 {
     size_t i = 0;

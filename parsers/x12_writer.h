@@ -64,6 +64,12 @@ ch_code x12w_copy(x12_writer *w, const x12_segment *s, ch_error *err);
  * point, no trailing zeros ("123.4", "-0.05", "0"). Returns buf. */
 char *x12_cents_str(int64_t cents, char *buf);
 
+/* Format cents with exactly two decimals into buf (at least 24 bytes), as
+ * reports and messages show money: 12340 -> "123.40", -5 -> "-0.05".
+ * No floating point, no printf (reports write several per claim).
+ * Returns buf. */
+char *x12_cents_fixed(int64_t cents, char *buf);
+
 /* Parse an X12 R / decimal string to cents.  Accepts "-12.3", "12", ".5";
  * more than 2 decimals must be zeros.  Returns CH_OK or CH_ERR_INVALID. */
 ch_code x12_parse_cents(const char *p, size_t n, int64_t *cents);

@@ -66,6 +66,18 @@ Test(writer, cents_format_without_floating_point)
     cr_assert_str_eq(x12_cents_str(INT64_MAX, b), "92233720368547758.07");
 }
 
+Test(writer, cents_fixed_two_decimals)
+{
+    char b[32];
+    cr_assert_str_eq(x12_cents_fixed(12340, b), "123.40");
+    cr_assert_str_eq(x12_cents_fixed(5, b), "0.05");
+    cr_assert_str_eq(x12_cents_fixed(-5, b), "-0.05");
+    cr_assert_str_eq(x12_cents_fixed(0, b), "0.00");
+    cr_assert_str_eq(x12_cents_fixed(-100, b), "-1.00");
+    cr_assert_str_eq(x12_cents_fixed(INT64_MAX, b), "92233720368547758.07");
+    cr_assert_str_eq(x12_cents_fixed(INT64_MIN, b), "-92233720368547758.08");
+}
+
 Test(writer, cents_parse_exactly)
 {
     int64_t c;
