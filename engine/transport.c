@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "transport_impl.h"

@@ -6,6 +6,9 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "transport_impl.h"
 

@@ -4,6 +4,8 @@
  * and URL path encoding.
  */
 #include <ctype.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "transport_impl.h"
 

@@ -4,6 +4,8 @@
  * a server's reply that an error message may quote.
  */
 #include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "transport_impl.h"
 
