@@ -36,7 +36,26 @@ typedef struct xv_frame {
     x12_pos start;        /* the loop's first segment */
     char hl01[16];        /* HL loops: this level's id */
     char hl04;            /* HL loops: HL04 as sent ('\0' absent) */
+    uint8_t odd;          /* entered out of order: the frame below did not
+                           * move to this loop (see xv_memo) */
 } xv_frame;
+
+/*
+ * Where segments were placed, remembered.  While no frame was entered out
+ * of order, the frames below the innermost are its loop's ancestors, each
+ * at the run of the child loop above it, so where a segment goes depends
+ * only on the innermost loop, the run it is at, the tag and the value of
+ * the tag's key element: a placement found forward is kept under those.
+ */
+#define XV_MEMO 256
+typedef struct xv_memo {
+    const x12_gloop *loop; /* the innermost loop; NULL: empty */
+    uint64_t key;          /* the key value packed (x12_gcodes), 0: none */
+    uint32_t tag;
+    uint16_t from;         /* the innermost frame's gfrom */
+    uint16_t k;            /* the child matched */
+    uint16_t up;           /* frames closed */
+} xv_memo;
 
 /* Level-3 running sums, in cents. */
 typedef struct xv_balance {
@@ -58,6 +77,19 @@ typedef struct xv_balance {
     x12_pos svc_pos;
     const x12_gloop *svc_loop;
 } xv_balance;
+
+/* One segment as the fast element checks see it (x12_val_fast.c). */
+#define XV_SEG_FAST 512 /* longer segments take the full checks */
+typedef struct xv_seg {
+    uint64_t comp[XV_SEG_FAST / 64]; /* bit b: byte b is the component separator */
+    uint64_t nd[XV_SEG_FAST / 64];   /* bit b: byte b is not a digit */
+    int anycomp;                     /* some bit of comp is set */
+    /* the segment's bytes: in the reader's buffer when it is padded (see
+     * x12_segment), else copied to buf; either way 8- and 16-byte loads
+     * at any value stay inside readable memory */
+    const char *p;
+    char buf[XV_SEG_FAST + 32];
+} xv_seg;
 
 struct x12_validator {
     char file[256];
@@ -85,6 +117,15 @@ struct x12_validator {
     uint64_t last_hl;     /* HL01 of the previous HL, when numeric */
     int have_hl;
     xv_balance bal;
+    xv_seg sv;
+    int nodd;             /* frames open with odd set */
+    xv_memo *memo;        /* [XV_MEMO], for memo_g */
+    const x12_guide *memo_g;
+    /* memo_g's tag key positions (x12_gtagkey) by tag, direct-mapped */
+    struct {
+        uint32_t tag;     /* 0: empty */
+        uint8_t el, comp, ok;
+    } tagkey[64];
 
     unsigned nerr, nwarn, nsets, nsets_bad, nsets_unchecked;
 };
@@ -108,11 +149,51 @@ void xv_loops_segment(xv *v, const x12_segment *seg);
 /* End of the transaction set: close every open loop, reporting at pos. */
 void xv_loops_end(xv *v, const x12_pos *pos);
 
-/* ---- elements (x12_val_elems.c) ------------------------------------------ */
+/* ---- elements (x12_val_fast.c: the common case; x12_val_elems.c: all) ---- */
 
 /* Check seg's elements against entry s.  keybad: the key element's value
- * was reported already (placed by tag alone), so its code is not checked. */
+ * was reported already (placed by tag alone), so its code is not checked.
+ * Values the fast path cannot pass go to the full checks below, one
+ * element at a time, so the diagnostics are those of the full checks. */
 void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad);
+
+/* What the checks of one segment's elements share. */
+typedef struct xv_ectx {
+    xv *v;
+    const x12_gseg *s;
+    const x12_segment *seg;
+    int elem, comp, rep;
+    x12_str composite;  /* the composite (repetition) a component is in */
+    x12_str q1, q2;     /* its components 1 and 2, once split */
+    int split;          /* q1/q2 are set for this composite */
+    int skip_codes;     /* ST03: checked against the registry's variants */
+    int skip_el, skip_comp; /* the key value, reported already */
+    int keybad, special;
+    const uint8_t *cls;
+} xv_ectx;
+
+/* Byte classes (CLS_*): what a closer look at a value needs to know. */
+enum { XV_CLS_CTRL = 1, XV_CLS_REP = 2, XV_CLS_COMP = 4, XV_CLS_NONDIGIT = 8 };
+
+/* Start the checks of seg against s (builds v->cls for its delimiters). */
+void xv_ectx_init(xv_ectx *c, xv *v, const x12_gseg *s, const x12_segment *seg, int keybad);
+/* The byte classes of every byte of x. */
+unsigned xv_scan(const uint8_t *cls, x12_str x);
+/* Element i (non-empty value p/n) with every check. */
+void xv_element(xv_ectx *c, unsigned i, const char *p, size_t n);
+/* Component j (non-empty, byte classes m) of composite e with every check. */
+void xv_component(xv_ectx *c, const x12_gelem *e, unsigned j, x12_str cv, unsigned m);
+/* After the components of composite e (value v; present: bit j for each
+ * non-empty component j): missing required components, then e's check=. */
+void xv_composite_end(xv_ectx *c, const x12_gelem *e, x12_str v, uint64_t present);
+/* The level-5 check of e on value v (which passed its other checks). */
+void xv_codeset(xv_ectx *c, const x12_gelem *e, x12_str v);
+/* After the elements: too many, required ones missing, syntax notes,
+ * trailing separators.  last: the last non-empty element; present: bit i
+ * for each non-empty element i below 64. */
+void xv_elements_end(xv_ectx *c, unsigned last, uint64_t present);
+/* Every check of every element, without the fast path. */
+void xv_elements_all(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad);
 
 /* ---- rules and HL (x12_val_rules.c) -------------------------------------- */
 

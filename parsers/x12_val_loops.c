@@ -136,6 +136,7 @@ static xv_frame *push(xv *v, const x12_gloop *l)
     f->hl04 = '\0';
     f->done = 0;
     f->rdone = 0;
+    f->odd = 0;
     return f;
 }
 
@@ -234,6 +235,7 @@ static void pop(xv *v)
         xv_hl_end(v, f);
     if (v->g->balance)
         xv_balance_loop_end(v, l);
+    v->nodd -= f->odd;
     v->top--;
 }
 
@@ -371,6 +373,7 @@ static void out_of_order(xv *v, const x12_gseg *s, const xv_frame *f)
 void xv_loops_begin(xv *v)
 {
     v->top = -1;
+    v->nodd = 0;
     push(v, &v->g->root);
 }
 
@@ -408,6 +411,62 @@ static inline int balance_tag(uint32_t t)
     }
 }
 
+static inline int memo_is(const xv_memo *m, const xv_frame *f, uint32_t tag, uint64_t key)
+{
+    return m->loop == f->loop && m->tag == tag && m->key == key && m->from == f->gfrom;
+}
+
+/* The memo slot for a segment with this tag at the current position, its
+ * key value in *key; NULL when placements cannot be remembered here (a frame
+ * entered out of order, a tag whose entries key on different elements, a
+ * key value longer than 7 bytes, no memory). */
+static xv_memo *memo_slot(xv *v, uint32_t tag, const x12_segment *seg, uint64_t *key)
+{
+    const x12_guide *g = v->g;
+    if (v->nodd || v->memo_g != g)
+        return NULL;
+    xv *w = v;
+    unsigned t = (tag * 2654435761u) >> 26;
+    if (w->tagkey[t].tag != tag) {
+        uint32_t h = (tag * 2654435761u) & g->tags_mask;
+        while (g->tags[h] != tag) {
+            if (!g->tags[h])
+                return NULL;
+            h = (h + 1) & g->tags_mask;
+        }
+        w->tagkey[t].tag = tag;
+        w->tagkey[t].el = g->tagkey[h].el;
+        w->tagkey[t].comp = g->tagkey[h].comp;
+        w->tagkey[t].ok = g->tagkey[h].ok;
+    }
+    const __typeof__(w->tagkey[0]) *tk = &w->tagkey[t];
+    if (!tk->ok)
+        return NULL;
+    uint64_t kv = 0;
+    if (tk->el) {
+        x12_str s = tk->comp ? x12_comp(seg, tk->el, tk->comp) : x12_elem(seg, tk->el);
+        if (s.len > 7)
+            return NULL;
+        kv = (uint64_t)s.len << 56;
+        for (size_t b = 0; b < s.len; b++)
+            kv |= (uint64_t)(unsigned char)s.p[b] << (8 * b);
+    }
+    *key = kv;
+    const xv_frame *f = &v->frames[v->top];
+    uint64_t x = (uint64_t)(uintptr_t)f->loop * 0x9E3779B97F4A7C15u ^ (uint64_t)tag * 0xC2B2AE3D27D4EB4Fu ^
+                 (uint64_t)f->gfrom * 0x165667B19E3779F9u ^ kv * 0xD6E8FEB86659FD93u;
+    x ^= x >> 32;
+    x *= 0xBF58476D1CE4E5B9u;
+    x ^= x >> 29;
+    /* two ways: the first that holds this place, else the one to replace */
+    xv_memo *m = &v->memo[x & (XV_MEMO - 2)];
+    if (memo_is(&m[1], f, tag, kv))
+        return &m[1];
+    if (!memo_is(m, f, tag, kv))
+        m[1] = m[0]; /* the newer entry goes first, the older stays */
+    return m;
+}
+
 void xv_loops_segment(xv *v, const x12_segment *seg)
 {
     uint32_t tag = x12_tag32(seg->tag.p, seg->tag.len);
@@ -416,9 +475,18 @@ void xv_loops_segment(xv *v, const x12_segment *seg)
     if (v->top < 0)
         return; /* after the root closed (a stray segment after SE is the envelope's) */
     place p;
-    if (!find(v, tag, seg, &p)) {
-        not_placed(v, tag, seg);
-        return;
+    uint64_t key;
+    xv_memo *m = memo_slot(v, tag, seg, &key);
+    if (m && memo_is(m, &v->frames[v->top], tag, key)) {
+        p = (place){v->top - m->up, m->k, 1};
+    } else {
+        if (!find(v, tag, seg, &p)) {
+            not_placed(v, tag, seg);
+            return;
+        }
+        if (m && p.how == 1)
+            *m = (xv_memo){v->frames[v->top].loop, key, tag, (uint16_t)v->frames[v->top].gfrom,
+                           (uint16_t)p.k, (uint16_t)(v->top - p.depth)};
     }
     int keybad = p.how == 3;
     xv_frame *f;
@@ -451,6 +519,10 @@ void xv_loops_segment(xv *v, const x12_segment *seg)
             if (l->usage == 'N')
                 not_used(v, l->trigger, l);
             f = push(v, l);
+            if (p.how == 2) {
+                f->odd = 1; /* the frame below stays where it was */
+                v->nodd++;
+            }
             f->idx = 0; /* gfrom stays 0: the trigger's run */
             f->count[0] = 1;
             s = l->trigger;

@@ -150,6 +150,15 @@ static void st_open(void *ctx, const x12_gs_info *gs, const x12_st_info *st)
         unchecked(v, "I6", "guide.nomem", NULL, "out of memory: the set was not validated");
         goto events;
     }
+    if (g != v->memo_g) {
+        /* placements remembered for another guide mean nothing here */
+        if (!v->memo)
+            v->memo = malloc(XV_MEMO * sizeof *v->memo);
+        if (v->memo)
+            memset(v->memo, 0, XV_MEMO * sizeof *v->memo);
+        memset(v->tagkey, 0, sizeof v->tagkey);
+        v->memo_g = v->memo ? g : NULL;
+    }
     v->g = g;
     v->have_hl = 0;
     xv_loops_begin(v);
@@ -224,7 +233,11 @@ x12_validator *x12_validator_new(const char *file, x12_diag_fn fn, void *ctx)
     return v;
 }
 
-void x12_validator_use_guide(x12_validator *v, const x12_guide *g) { v->forced = g; }
+void x12_validator_use_guide(x12_validator *v, const x12_guide *g)
+{
+    v->forced = g;
+    v->memo_g = NULL; /* a new guide may sit where a freed one was */
+}
 
 void x12_validator_events(x12_validator *v, const x12_env_events *ev)
 {
@@ -272,5 +285,6 @@ void x12_validator_free(x12_validator *v)
     free(v->frames);
     free(v->counts);
     free(v->slots);
+    free(v->memo);
     free(v);
 }
