@@ -392,7 +392,8 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
 {
     xv_seg *sv = &v->sv;
     const x12_gplan *pl = &s->plan;
-    if (keybad || !pl->ok || (!s->loop->id && s->tag32 == TAG2('S', 'T')) || !classify(sv, seg)) {
+    if (keybad || v->full || !pl->ok || (!s->loop->id && s->tag32 == TAG2('S', 'T')) ||
+        !classify(sv, seg)) {
         xv_elements_all(v, s, seg, keybad);
         return;
     }

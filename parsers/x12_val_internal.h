@@ -118,6 +118,8 @@ struct x12_validator {
     int have_hl;
     xv_balance bal;
     xv_seg sv;
+    int full;             /* tests: no fast path, no memo; every segment
+                           * takes the full checks and the full search */
     int nodd;             /* frames open with odd set */
     xv_memo *memo;        /* [XV_MEMO], for memo_g */
     const x12_guide *memo_g;

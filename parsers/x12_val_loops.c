@@ -423,7 +423,7 @@ static inline int memo_is(const xv_memo *m, const xv_frame *f, uint32_t tag, uin
 static xv_memo *memo_slot(xv *v, uint32_t tag, const x12_segment *seg, uint64_t *key)
 {
     const x12_guide *g = v->g;
-    if (v->nodd || v->memo_g != g)
+    if (v->nodd || v->memo_g != g || v->full)
         return NULL;
     xv *w = v;
     unsigned t = (tag * 2654435761u) >> 26;
