@@ -904,6 +904,17 @@ static int close_loop(parser *ps, bloop *b)
             req[nreq++] = (uint16_t)i;
     l->req = req;
     l->nreq = nreq;
+    /* how many required loops / segments come before each child */
+    uint16_t *rl = arena_alloc(&ps->a, (n + 1) * sizeof *rl), *rs = arena_alloc(&ps->a, (n + 1) * sizeof *rs);
+    if (!rl || !rs)
+        return nomem(ps);
+    for (size_t i = 0; i < n; i++) {
+        int r = (child[i].seg ? child[i].seg->usage : child[i].loop->usage) == 'R';
+        rl[i + 1] = (uint16_t)(rl[i] + (r && child[i].loop));
+        rs[i + 1] = (uint16_t)(rs[i] + (r && child[i].seg));
+    }
+    l->req_loops_before = rl;
+    l->req_segs_before = rs;
     if (resolve_rules(ps, b))
         return -1;
     ps->line = line;

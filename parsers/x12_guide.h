@@ -263,6 +263,9 @@ typedef struct x12_gloop {
     /* the children marked R (checked when a repeat ends) */
     uint16_t nreq;
     const uint16_t *req;
+    /* [0..nchild]: how many of them are loops / segments before child k,
+     * so a range without any is told at once */
+    const uint16_t *req_loops_before, *req_segs_before;
     uint16_t nrule;
     const x12_grule *rule;
     uint8_t nslot;

@@ -36,6 +36,8 @@ static int classify(xv_seg *sv, const x12_segment *seg)
     size_t n = seg->raw_len;
     if (n > XV_SEG_FAST || n == 0 || seg->nelem >= 64)
         return 0;
+    sv->ee = seg->elem_end;
+    sv->nelem = seg->nelem;
     const char *p = seg->raw;
     if (!seg->padded) {
         memcpy(sv->buf, p, n);
@@ -45,61 +47,86 @@ static int classify(xv_seg *sv, const x12_segment *seg)
     const x12_delims *d = seg->delims;
     unsigned odd = 0, anycomp = 0;
 #ifdef __SSE2__
+    /* odd: a control byte, 0x7f or a byte of 0x80 and up (x + 1 is then
+     * below 0x21 as a signed byte; the last take the full checks too, which
+     * costs them time, not results), or the repetition separator (a NUL
+     * byte when there is none: a control byte anyway) */
     const __m128i vc = _mm_set1_epi8(d->component), vr = _mm_set1_epi8(d->repetition),
-                  v0 = _mm_set1_epi8('0'), v9 = _mm_set1_epi8(9), v1f = _mm_set1_epi8(0x1f),
-                  v7f = _mm_set1_epi8(0x7f);
-    uint64_t c = 0, nd = 0;
-    for (size_t i = 0; i < n; i += 16) {
+                  v1 = _mm_set1_epi8(1), v21 = _mm_set1_epi8(0x21);
+    uint64_t c = 0;
+    size_t i = 0;
+    for (;; i += 16) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        unsigned keep = n - i >= 16 ? 0xffffu : (1u << (n - i)) - 1; /* bytes past n: not ours */
-        unsigned mc = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vc)) & keep;
-        __m128i t = _mm_sub_epi8(x, v0);
-        unsigned md = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, v9), t));
-        /* control bytes (below 0x20, 0x7f) and the repetition separator
-         * (a NUL byte when there is none: a control byte anyway) */
-        __m128i o = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, v1f), x), _mm_cmpeq_epi8(x, v7f));
-        odd |= (unsigned)_mm_movemask_epi8(_mm_or_si128(o, _mm_cmpeq_epi8(x, vr))) & keep;
+        __m128i o = _mm_or_si128(_mm_cmpgt_epi8(v21, _mm_add_epi8(x, v1)), _mm_cmpeq_epi8(x, vr));
+        unsigned mc = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vc));
+        unsigned mo = (unsigned)_mm_movemask_epi8(o);
+        if (i + 16 >= n) { /* bytes past n are not ours */
+            unsigned keep = (unsigned)(((uint32_t)1 << (n - i)) - 1);
+            mc &= keep;
+            mo &= keep;
+        }
+        odd |= mo;
         anycomp |= mc;
         c |= (uint64_t)mc << (i & 63);
-        nd |= (uint64_t)(~md & keep) << (i & 63);
-        if ((i & 63) == 48 || i + 16 >= n) {
+        if (i + 16 >= n) {
             sv->comp[i >> 6] = c;
-            sv->nd[i >> 6] = nd;
-            c = nd = 0;
+            break;
+        }
+        if ((i & 63) == 48) {
+            sv->comp[i >> 6] = c;
+            c = 0;
         }
     }
 #else
     for (size_t w = 0; w < (n + 63) / 64; w++)
-        sv->comp[w] = sv->nd[w] = 0;
+        sv->comp[w] = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char b = (unsigned char)p[i];
-        uint64_t bit = (uint64_t)1 << (i & 63);
         if (b == (unsigned char)d->component) {
-            sv->comp[i >> 6] |= bit;
+            sv->comp[i >> 6] |= (uint64_t)1 << (i & 63);
             anycomp = 1;
         }
-        if (b < '0' || b > '9')
-            sv->nd[i >> 6] |= bit;
-        odd |= b < 0x20 || b == 0x7f || b == (unsigned char)d->repetition;
+        odd |= b < 0x20 || b >= 0x7f || b == (unsigned char)d->repetition;
     }
 #endif
     sv->anycomp = anycomp != 0;
     return !odd;
 }
 
-/* Whether a bit of m in [b, e) is set (b < e <= XV_SEG_FAST). */
-static inline int any(const uint64_t *m, unsigned b, unsigned e)
+/* Whether the n bytes at p (at sv->p, so 8-byte loads stay readable) are
+ * all digits: 8 at a time. */
+static inline int digits(const char *p, size_t n)
 {
-    unsigned wb = b >> 6, we = (e - 1) >> 6;
-    uint64_t lo = ~(uint64_t)0 << (b & 63), hi = ~(uint64_t)0 >> (63 - ((e - 1) & 63));
-    if (wb == we)
-        return (m[wb] & lo & hi) != 0;
-    if ((m[wb] & lo) || (m[we] & hi))
-        return 1;
-    for (unsigned w = wb + 1; w < we; w++)
-        if (m[w])
+    if (!n)
+        return 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t zeros = 0x3030303030303030u, hi = 0xF0F0F0F0F0F0F0F0u, six = 0x0606060606060606u;
+    for (;;) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        if (n < 8) { /* the bytes past n count as '0' */
+            uint64_t keep = ((uint64_t)1 << (8 * n)) - 1;
+            x = (x & keep) | (zeros & ~keep);
+        }
+        /* a digit is 0x30..0x39: high nibble 3, and adding 6 keeps it so */
+        if ((x & hi) != zeros || ((x + six) & hi) != zeros)
+            return 0;
+        if (n <= 8)
             return 1;
-    return 0;
+        p += 8;
+        n -= 8;
+    }
+#else
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return 0;
+    return 1;
+#endif
+}
+
+void xv_classify(xv *v, const x12_segment *seg)
+{
+    v->sv.ok = !v->full && classify(&v->sv, seg);
 }
 
 /* ---- values -------------------------------------------------------------- */
@@ -167,6 +194,34 @@ static inline int date_ok(const char *p, unsigned n)
 #define FOR_BITS(i, mask)                                                                       \
     for (uint64_t m_ = (mask), i; m_ && ((i = (uint64_t)__builtin_ctzll(m_)), 1); m_ &= m_ - 1)
 
+x12_str xv_value(const xv *v, const x12_segment *seg, unsigned el, unsigned comp)
+{
+    const xv_seg *sv = &v->sv;
+    if (!sv->ok || !comp || !el || el > sv->nelem)
+        return comp ? x12_comp(seg, el, comp) : x12_elem(seg, el);
+    /* no repetition separator in the segment: the element is its first
+     * repetition; component comp ends at the comp-th separator bit */
+    unsigned b = sv->ee[el - 1] + 1, e = sv->ee[el];
+    if (b >= e)
+        return (x12_str){"", 0};
+    unsigned k = 1;
+    for (unsigned w = b >> 6, we = (e - 1) >> 6; w <= we; w++) {
+        uint64_t m = sv->comp[w];
+        if (w == b >> 6)
+            m &= ~(uint64_t)0 << (b & 63);
+        if (w == we)
+            m &= ~(uint64_t)0 >> (63 - ((e - 1) & 63));
+        for (; m; m &= m - 1) {
+            unsigned at = w * 64 + (unsigned)__builtin_ctzll(m);
+            if (k == comp)
+                return (x12_str){sv->p + b, at - b};
+            b = at + 1;
+            k++;
+        }
+    }
+    return k == comp ? (x12_str){sv->p + b, e - b} : (x12_str){"", 0};
+}
+
 /* ---- check= ------------------------------------------------------------- */
 
 #define PACK2(a, b) ((uint64_t)2 << 56 | (uint64_t)(b) << 8 | (uint64_t)(a))
@@ -183,22 +238,22 @@ static inline int check_ok(const xv_seg *sv, uint8_t check, int in_comp, unsigne
     unsigned n = e - b;
     switch ((x12_gcheck)check) {
     case X12_CHECK_DATE:
-        return n == 8 && !any(sv->nd, b, e) && date8(p);
+        return n == 8 && digits(p, 8) && date8(p);
     case X12_CHECK_DTP: {
         if (in_comp)
             return 0;
         uint64_t f = q.len && q.len <= 3 ? pack(q.p, q.len) : 0; /* q is at sv->p */
         if (f == PACK2('D', '8'))
-            return n == 8 && !any(sv->nd, b, e) && date8(p);
+            return n == 8 && digits(p, 8) && date8(p);
         if (f == PACK3('R', 'D', '8'))
-            return n == 17 && p[8] == '-' && !any(sv->nd, b, b + 8) && !any(sv->nd, b + 9, e) &&
+            return n == 17 && p[8] == '-' && digits(p, 8) && digits(p + 9, 8) &&
                    date8(p) && date8(p + 9) && memcmp(p, p + 9, 8) <= 0;
         return 0;
     }
     case X12_CHECK_ZIP:
-        return (n == 5 || n == 9) && !any(sv->nd, b, e);
+        return (n == 5 || n == 9) && digits(p, n);
     case X12_CHECK_NPI:
-        return n == 10 && !any(sv->nd, b, e) && x12_npi_ok((x12_str){p, n});
+        return n == 10 && digits(p, 10) && x12_npi_ok((x12_str){p, n});
     case X12_CHECK_STATE:
         return x12_state_ok((x12_str){p, n});
     case X12_CHECK_HI:
@@ -260,7 +315,7 @@ static __attribute__((noinline)) void composite(xv_ectx *c, const xv_seg *sv, co
             ok = cn >= f->min && cn <= f->max;
             break;
         default: /* X12_FK_NUM, X12_FK_DATE (no composite inside a composite) */
-            ok = f->kind != X12_FK_COMP && cn >= f->min && cn <= f->max && !any(sv->nd, cb, cb + cn) &&
+            ok = f->kind != X12_FK_COMP && cn >= f->min && cn <= f->max && digits(sv->p + cb, cn) &&
                  (f->kind == X12_FK_NUM || date_ok(sv->p + cb, cn));
             break;
         }
@@ -392,8 +447,7 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
 {
     xv_seg *sv = &v->sv;
     const x12_gplan *pl = &s->plan;
-    if (keybad || v->full || !pl->ok || (!s->loop->id && s->tag32 == TAG2('S', 'T')) ||
-        !classify(sv, seg)) {
+    if (keybad || v->full || !pl->ok || (!s->loop->id && s->tag32 == TAG2('S', 'T')) || !sv->ok) {
         xv_elements_all(v, s, seg, keybad);
         return;
     }
@@ -415,7 +469,7 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
     FOR_BITS(i, present & (pl->num | pl->date) & ~bad)
     {
         unsigned b = ee[i - 1] + 1, e = ee[i];
-        if (any(sv->nd, b, e) || (((pl->date >> i) & 1) && !date_ok(p + b, e - b)))
+        if (!digits(p + b, e - b) || (((pl->date >> i) & 1) && !date_ok(p + b, e - b)))
             bad |= (uint64_t)1 << i;
     }
     /* check= that the common cases decide here */

@@ -15,13 +15,25 @@
 
 #include <stdint.h>
 
+/* A position in the current transaction set, kept small: what differs
+ * between its segments (the rest is the set's, see xv_pos_full). */
+typedef struct xv_pos {
+    uint64_t offset, seg_no;
+    uint32_t seg_in_isa, seg_in_st;
+} xv_pos;
+
+static inline xv_pos xv_pos_of(const x12_pos *p)
+{
+    return (xv_pos){p->offset, p->seg_no, p->seg_in_isa, p->seg_in_st};
+}
+
 /* A rule value of the current loop repeat (see x12_gslot). */
 typedef struct xv_slot {
     uint8_t seen;   /* VALUE: the segment occurred; KEYED: a match occurred */
     uint8_t len;    /* VALUE: length of the element (0 = empty) */
     uint8_t longer; /* VALUE: the value was longer than val */
     char val[X12_SLOT_VALUE_MAX];
-    x12_pos pos;    /* where the segment was */
+    xv_pos pos;     /* where the segment was */
 } xv_slot;
 
 /* One open loop repeat. */
@@ -33,7 +45,7 @@ typedef struct xv_frame {
     unsigned rdone;       /* first index into loop->req at or past done */
     uint32_t *count;      /* [loop->nchild] uses in this repeat */
     xv_slot *slot;        /* [loop->nslot] */
-    x12_pos start;        /* the loop's first segment */
+    xv_pos start;         /* the loop's first segment */
     char hl01[16];        /* HL loops: this level's id */
     char hl04;            /* HL loops: HL04 as sent ('\0' absent) */
     uint8_t odd;          /* entered out of order: the frame below did not
@@ -62,19 +74,19 @@ typedef struct xv_balance {
     /* 837 */
     int claim_open, claim_bad;
     int64_t claim_total, lines_total;
-    x12_pos claim_pos;
+    xv_pos claim_pos;
     const x12_gloop *claim_loop;
     /* 835 */
     int bpr_seen, bpr_bad, tx_bad;
     int64_t bpr_total, paid_total, plb_total;
-    x12_pos bpr_pos;
+    xv_pos bpr_pos;
     int clp_open, clp_bad;
     int64_t clp_charge, clp_paid, clp_adj;
-    x12_pos clp_pos;
+    xv_pos clp_pos;
     const x12_gloop *clp_loop;
     int svc_open, svc_bad;
     int64_t svc_charge, svc_paid, svc_adj;
-    x12_pos svc_pos;
+    xv_pos svc_pos;
     const x12_gloop *svc_loop;
 } xv_balance;
 
@@ -82,8 +94,11 @@ typedef struct xv_balance {
 #define XV_SEG_FAST 512 /* longer segments take the full checks */
 typedef struct xv_seg {
     uint64_t comp[XV_SEG_FAST / 64]; /* bit b: byte b is the component separator */
-    uint64_t nd[XV_SEG_FAST / 64];   /* bit b: byte b is not a digit */
     int anycomp;                     /* some bit of comp is set */
+    int ok;                          /* classified: no repetition separator,
+                                        no control byte, short enough */
+    const uint32_t *ee;              /* the segment's element ends */
+    unsigned nelem;
     /* the segment's bytes: in the reader's buffer when it is padded (see
      * x12_segment), else copied to buf; either way 8- and 16-byte loads
      * at any value stay inside readable memory */
@@ -108,6 +123,7 @@ struct x12_validator {
     xv_slot *slots;
     size_t cap_depth, cap_child, cap_slot;
     const x12_pos *cur;   /* position of the segment being handled */
+    x12_pos st_pos;       /* of the current set's ST: what its segments share */
     uint8_t cls[256];     /* byte classes for the current delimiters (CLS_*) */
     x12_delims cls_for;   /* the delimiters cls was built for */
     int plain_delims;     /* the component and repetition separators are not
@@ -139,6 +155,8 @@ typedef x12_validator xv;
 /* Start a diagnostic at pos (NULL: the current segment) for tag in loop. */
 void xv_diag(xv *v, x12_diag *d, const x12_pos *pos, x12_severity sev, int level,
              const char *code, const char *tag, const x12_gloop *loop);
+/* Position k of the current set in full, into *out; returns out. */
+const x12_pos *xv_pos_full(const xv *v, const xv_pos *k, x12_pos *out);
 /* Fill in ik5 by level, count it and send it. */
 void xv_emit(xv *v, x12_diag *d);
 
@@ -152,6 +170,12 @@ void xv_loops_segment(xv *v, const x12_segment *seg);
 void xv_loops_end(xv *v, const x12_pos *pos);
 
 /* ---- elements (x12_val_fast.c: the common case; x12_val_elems.c: all) ---- */
+
+/* Classify the segment about to be placed (v->sv); first thing per segment. */
+void xv_classify(xv *v, const x12_segment *seg);
+/* comp ? x12_comp(seg, el, comp) : x12_elem(seg, el), from the bitmaps when
+ * the segment was classified (the bytes may then be a copy of seg's). */
+x12_str xv_value(const xv *v, const x12_segment *seg, unsigned el, unsigned comp);
 
 /* Check seg's elements against entry s.  keybad: the key element's value
  * was reported already (placed by tag alone), so its code is not checked.

@@ -131,7 +131,7 @@ static xv_frame *push(xv *v, const x12_gloop *l)
     /* a slot is read only once seen (x12_val_rules.c) */
     for (unsigned i = 0; i < l->nslot; i++)
         f->slot[i].seen = 0;
-    f->start = *v->cur;
+    f->start = xv_pos_of(v->cur);
     f->hl01[0] = '\0';
     f->hl04 = '\0';
     f->done = 0;
@@ -191,9 +191,14 @@ static void advance(xv *v, xv_frame *f, int k)
     const x12_gloop *l = f->loop;
     int from = current_group(f), to = l->group[k];
     int to_loop = l->child[k].loop != NULL;
+    /* nothing to look at: no required loop from `from` on, no required
+     * segment from done on (when a loop starts), before `to` */
+    int any = to > from && l->req_loops_before[to] != l->req_loops_before[from];
+    if (to_loop && to > f->done)
+        any |= l->req_segs_before[to] != l->req_segs_before[f->done];
     /* required children below done are settled: a segment there was
      * reported, a loop is behind from (done <= from) */
-    for (unsigned r = f->rdone; r < l->nreq; r++) {
+    for (unsigned r = f->rdone; any && r < l->nreq; r++) {
         int c = l->req[r];
         if (c >= to)
             break;
@@ -218,8 +223,10 @@ static void pop(xv *v)
 {
     xv_frame *f = &v->frames[v->top];
     const x12_gloop *l = f->loop;
-    int from = current_group(f);
-    for (unsigned r = f->rdone; r < l->nreq; r++) {
+    int from = current_group(f), nc = l->nchild;
+    int any = l->req_loops_before[nc] != l->req_loops_before[from] ||
+              l->req_segs_before[nc] != l->req_segs_before[f->done];
+    for (unsigned r = f->rdone; any && r < l->nreq; r++) {
         int k = l->req[r];
         if (f->count[k])
             continue;
@@ -444,7 +451,7 @@ static xv_memo *memo_slot(xv *v, uint32_t tag, const x12_segment *seg, uint64_t 
         return NULL;
     uint64_t kv = 0;
     if (tk->el) {
-        x12_str s = tk->comp ? x12_comp(seg, tk->el, tk->comp) : x12_elem(seg, tk->el);
+        x12_str s = xv_value(v, seg, tk->el, tk->comp);
         if (s.len > 7)
             return NULL;
         kv = (uint64_t)s.len << 56;
@@ -470,16 +477,18 @@ static xv_memo *memo_slot(xv *v, uint32_t tag, const x12_segment *seg, uint64_t 
 void xv_loops_segment(xv *v, const x12_segment *seg)
 {
     uint32_t tag = x12_tag32(seg->tag.p, seg->tag.len);
-    if (!tag || !tag_ok(tag, seg->tag.len))
-        return; /* a malformed tag: the tokenizer has reported it */
-    if (v->top < 0)
-        return; /* after the root closed (a stray segment after SE is the envelope's) */
+    if (!tag || v->top < 0)
+        return; /* a malformed tag (the tokenizer has reported it), or after the
+                 * root closed (a stray segment after SE is the envelope's) */
+    xv_classify(v, seg);
     place p;
-    uint64_t key;
+    uint64_t key = 0;
     xv_memo *m = memo_slot(v, tag, seg, &key);
     if (m && memo_is(m, &v->frames[v->top], tag, key)) {
-        p = (place){v->top - m->up, m->k, 1};
+        p = (place){v->top - m->up, m->k, 1}; /* a tag of the guide: well formed */
     } else {
+        if (!tag_ok(tag, seg->tag.len))
+            return; /* a malformed tag: the tokenizer has reported it */
         if (!find(v, tag, seg, &p)) {
             not_placed(v, tag, seg);
             return;

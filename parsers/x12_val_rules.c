@@ -28,19 +28,18 @@ void xv_rules_segment(xv *v, xv_frame *f, const x12_gseg *s, const x12_segment *
         if (st->seen)
             continue; /* the first occurrence counts */
         if (gs->kind == X12_SLOT_VALUE) {
-            x12_str val = !gs->el ? seg->tag
-                          : gs->comp ? x12_comp(seg, gs->el, gs->comp) : x12_elem(seg, gs->el);
+            x12_str val = !gs->el ? seg->tag : xv_value(v, seg, gs->el, gs->comp);
             st->seen = 1;
             st->longer = val.len > sizeof st->val;
             st->len = (uint8_t)(st->longer ? sizeof st->val : val.len);
             memcpy(st->val, val.p, st->len);
-            st->pos = *v->cur;
+            st->pos = xv_pos_of(v->cur);
         } else {
             unsigned kel = s->key_el ? s->key_el : 1;
-            x12_str kv = s->key_comp ? x12_comp(seg, kel, s->key_comp) : x12_elem(seg, kel);
+            x12_str kv = xv_value(v, seg, kel, s->key_comp);
             if (kv.len == gs->code.len && !memcmp(kv.p, gs->code.s, kv.len)) {
                 st->seen = 1;
-                st->pos = *v->cur;
+                st->pos = xv_pos_of(v->cur);
             }
         }
     }
@@ -62,7 +61,7 @@ static int cond_holds(const x12_grule *r, const xv_slot *st)
 }
 
 /* Whether the rule's target is there, and where (NULL: the loop start). */
-static int target_present(const xv_frame *f, const x12_grule *r, const x12_pos **where)
+static int target_present(const xv_frame *f, const x12_grule *r, const xv_pos **where)
 {
     *where = NULL;
     switch (r->target) {
@@ -88,7 +87,7 @@ void xv_rules_end(xv *v, xv_frame *f)
         const xv_slot *cs = &f->slot[r->cond_slot];
         if (!cond_holds(r, cs))
             continue;
-        const x12_pos *where;
+        const xv_pos *where;
         int present = target_present(f, r, &where);
         if (present == r->need)
             continue;
@@ -100,7 +99,8 @@ void xv_rules_end(xv *v, xv_frame *f)
             snprintf(tag, sizeof tag, "%s", r->target_seg->tag);
         else
             memcpy(tag, l->slot[r->target_slot].tag, sizeof tag);
-        xv_diag(v, &d, where ? where : &f->start, X12_SEV_ERROR, 4,
+        x12_pos at;
+        xv_diag(v, &d, xv_pos_full(v, where ? where : &f->start, &at), X12_SEV_ERROR, 4,
                 r->need ? "rule.need" : "rule.forbid", tag, l);
         if (r->target == X12_TARGET_EL) {
             d.elem = l->slot[r->target_slot].el;
@@ -185,10 +185,11 @@ void xv_hl_end(xv *v, xv_frame *f)
         if (l->child[k].loop && l->child[k].loop->is_hl)
             children += f->count[k];
     x12_str hl04 = {&f->hl04, 1};
+    x12_pos at;
     if (f->hl04 == '1' && !children)
-        hl_report(v, &f->start, l, "hl.child", 4, "7", hl04, "0 (no child level follows)",
+        hl_report(v, xv_pos_full(v, &f->start, &at), l, "hl.child", 4, "7", hl04, "0 (no child level follows)",
                   "HL04 says child levels follow, but none does");
     else if (f->hl04 == '0' && children)
-        hl_report(v, &f->start, l, "hl.child", 4, "7", hl04, "1 (child levels follow)",
+        hl_report(v, xv_pos_full(v, &f->start, &at), l, "hl.child", 4, "7", hl04, "1 (child levels follow)",
                   "HL04 says no child level follows, but one does");
 }

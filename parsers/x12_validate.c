@@ -27,6 +27,16 @@ void xv_diag(xv *v, x12_diag *d, const x12_pos *pos, x12_severity sev, int level
     }
 }
 
+const x12_pos *xv_pos_full(const xv *v, const xv_pos *k, x12_pos *out)
+{
+    *out = v->st_pos;
+    out->offset = k->offset;
+    out->seg_no = k->seg_no;
+    out->seg_in_isa = k->seg_in_isa;
+    out->seg_in_st = k->seg_in_st;
+    return out;
+}
+
 static void count(xv *v, x12_severity sev)
 {
     if (sev == X12_SEV_WARNING) {
@@ -110,6 +120,7 @@ static void st_open(void *ctx, const x12_gs_info *gs, const x12_st_info *st)
     xv *v = ctx;
     v->nsets++;
     v->in_tx = 1;
+    v->st_pos = *v->cur;
     v->tx_errors = 0;
     v->g = NULL;
     v->top = -1;
