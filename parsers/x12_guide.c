@@ -448,7 +448,11 @@ static void plan_of(x12_gplan *pl, const x12_gfast *fast, const x12_gelem *const
         switch (fast[i].kind) {
         case X12_FK_TEXT: pl->text |= bit; break;
         case X12_FK_CODE: pl->code |= bit; break;
-        case X12_FK_NUM: pl->num |= bit; break;
+        case X12_FK_NUM:
+            pl->num |= bit;
+            if (fast[i].e->type == X12_GT_R)
+                pl->real |= bit;
+            break;
         case X12_FK_DATE: pl->date |= bit; break;
         case X12_FK_COMP: pl->comp |= bit; break;
         default: continue; /* the full checks decide */

@@ -107,6 +107,7 @@ typedef struct x12_gplan {
     int ok;
     uint64_t fast;        /* kinds the fast checks decide (X12_FK_TEXT..COMP) */
     uint64_t text, code, num, date, comp; /* by kind */
+    uint64_t real;        /* num of type R (a decimal point may come) */
     uint64_t check;       /* with a check= */
     uint64_t req;         /* required */
 } x12_gplan;

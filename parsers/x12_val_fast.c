@@ -51,7 +51,15 @@ static int classify(xv_seg *sv, const x12_segment *seg)
      * below 0x21 as a signed byte; the last take the full checks too, which
      * costs them time, not results), or the repetition separator (a NUL
      * byte when there is none: a control byte anyway) */
-    const __m128i vc = _mm_set1_epi8(d->component), vr = _mm_set1_epi8(d->repetition),
+    if (!sv->vset || sv->cc != d->component || sv->cr != d->repetition) {
+        memset(sv->vcomp, d->component, 16);
+        memset(sv->vrep, d->repetition, 16);
+        sv->cc = d->component;
+        sv->cr = d->repetition;
+        sv->vset = 1;
+    }
+    const __m128i vc = _mm_loadu_si128((const __m128i *)(const void *)sv->vcomp),
+                  vr = _mm_loadu_si128((const __m128i *)(const void *)sv->vrep),
                   v1 = _mm_set1_epi8(1), v21 = _mm_set1_epi8(0x21);
     uint64_t c = 0;
     size_t i = 0;
@@ -222,6 +230,25 @@ x12_str xv_value(const xv *v, const x12_segment *seg, unsigned el, unsigned comp
     return k == comp ? (x12_str){sv->p + b, e - b} : (x12_str){"", 0};
 }
 
+/* Whether p/n, which is not all digits, is a number the full checks pass
+ * without a word (check_simple): a sign, the digits, for R one decimal
+ * point, and as many digits as f allows.  Only where no check= follows
+ * (the full checks would run it in another repetition context). */
+static inline int number(const x12_gfast *f, int real, const char *p, size_t n)
+{
+    size_t i = n && p[0] == '-', digits = 0;
+    int dots = 0;
+    for (; i < n; i++) {
+        if (p[i] >= '0' && p[i] <= '9')
+            digits++;
+        else if (p[i] == '.' && real && !dots)
+            dots = 1;
+        else
+            return 0;
+    }
+    return !f->check && digits && digits >= f->min && digits <= f->max;
+}
+
 /* ---- check= ------------------------------------------------------------- */
 
 #define PACK2(a, b) ((uint64_t)2 << 56 | (uint64_t)(b) << 8 | (uint64_t)(a))
@@ -268,6 +295,76 @@ static inline int check_ok(const xv_seg *sv, uint8_t check, int in_comp, unsigne
 /* ---- composites ---------------------------------------------------------- */
 
 #define MAX_CUTS 24
+
+/*
+ * Whether composite ce at [b, e) passes every check without a word: the
+ * common case, decided with its separator bits in one register.  0 sends
+ * it to composite(), which finds and reports what is wrong (or decides what
+ * this leaves to it: more than 64 bytes, a check it does not know).
+ */
+static inline int composite_quiet(const xv_seg *sv, const x12_gelem *ce, unsigned b, unsigned e)
+{
+    const x12_gplan *pl = &ce->cplan;
+    unsigned n = e - b;
+    if (!pl->ok || n > 64)
+        return 0;
+    /* the separator bits of [b, e), from bit 0 */
+    unsigned w = b >> 6, sh = b & 63;
+    uint64_t r = sv->comp[w] >> sh;
+    if (sh && ((e - 1) >> 6) != w)
+        r |= sv->comp[w + 1] << (64 - sh);
+    if (n < 64)
+        r &= ((uint64_t)1 << n) - 1;
+    const char *p = sv->p + b;
+    const x12_gfast *cf = ce->cfast;
+    uint64_t present = 0;
+    x12_str q1 = {"", 0}, q2 = {"", 0};
+    unsigned cb = 0;
+    for (unsigned j = 1;; j++) {
+        unsigned end = r ? (unsigned)__builtin_ctzll(r) : n, cn = end - cb;
+        if (j == 1)
+            q1 = (x12_str){p, cn};
+        else if (j == 2)
+            q2 = (x12_str){p + cb, cn};
+        if (cn) {
+            uint64_t bit = (uint64_t)1 << j;
+            present |= bit;
+            if (!(pl->fast & bit))
+                return 0;
+            const x12_gfast *f = &cf[j];
+            switch (f->kind) {
+            case X12_FK_CODE:
+                if (!code_hit(f, p + cb, cn))
+                    return 0;
+                break;
+            case X12_FK_TEXT:
+                if (cn < f->min || cn > f->max)
+                    return 0;
+                break;
+            case X12_FK_NUM:
+            case X12_FK_DATE:
+                if (cn < f->min || cn > f->max || !digits(p + cb, cn) ||
+                    (f->kind == X12_FK_DATE && !date_ok(p + cb, cn)))
+                    return 0;
+                break;
+            default:
+                return 0;
+            }
+            /* hi, proc read components 1 and 2: known from component 2 on */
+            if (f->check && (j < 2 || !check_ok(sv, f->check, 1, b + cb, b + end, q1, q2)))
+                return 0;
+        }
+        if (!r)
+            break;
+        if (j == 63)
+            return 0;
+        r &= r - 1;
+        cb = end + 1;
+    }
+    if (pl->req & ~present)
+        return 0;
+    return !ce->check || check_ok(sv, ce->check, 1, b, e, q1, q2);
+}
 
 /* Composite ce at [b, e) of element c->elem. */
 static __attribute__((noinline)) void composite(xv_ectx *c, const xv_seg *sv, const x12_gelem *ce,
@@ -469,7 +566,8 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
     FOR_BITS(i, present & (pl->num | pl->date) & ~bad)
     {
         unsigned b = ee[i - 1] + 1, e = ee[i];
-        if (!digits(p + b, e - b) || (((pl->date >> i) & 1) && !date_ok(p + b, e - b)))
+        if (digits(p + b, e - b) ? ((pl->date >> i) & 1) && !date_ok(p + b, e - b)
+                                 : !((pl->num >> i) & 1) || !number(&s->fast[i], (pl->real >> i) & 1, p + b, e - b))
             bad |= (uint64_t)1 << i;
     }
     /* check= that the common cases decide here */
@@ -483,9 +581,16 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
         if (check_ok(sv, s->fast[i].check, 0, b, e, q, q))
             look &= ~((uint64_t)1 << i);
     }
+    /* composites: most pass without a word */
+    uint64_t comps = present & pl->comp & ~bad;
+    FOR_BITS(i, comps)
+    {
+        if (composite_quiet(sv, s->fast[i].e, ee[i - 1] + 1, ee[i]))
+            comps &= ~((uint64_t)1 << i);
+    }
     /* what may report, in element order */
     xv_ectx c;
-    uint64_t ordered = (present & pl->comp) | look | bad;
+    uint64_t ordered = comps | look | bad;
     if (ordered)
         xv_ectx_init(&c, v, s, seg, 0);
     FOR_BITS(i, ordered)

@@ -98,6 +98,9 @@ typedef struct xv_seg {
     int ok;                          /* classified: no repetition separator,
                                         no control byte, short enough */
     const uint32_t *ee;              /* the segment's element ends */
+    char vcomp[16], vrep[16];        /* the separators, 16 times (for cc/cr) */
+    char cc, cr;
+    int vset;                        /* vcomp/vrep hold cc/cr */
     unsigned nelem;
     /* the segment's bytes: in the reader's buffer when it is padded (see
      * x12_segment), else copied to buf; either way 8- and 16-byte loads
