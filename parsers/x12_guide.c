@@ -570,6 +570,12 @@ static int close_seg(parser *ps)
         }
         syn[i].first = syn[i].simple ? (uint64_t)1 << syn[i].pos[0] : 0;
     }
+    s->syntax_idle_ok = 1;
+    for (size_t i = 0; i < ps->seg_syntax.n; i++) {
+        if (!syn[i].simple || syn[i].kind == 'R')
+            s->syntax_idle_ok = 0;
+        s->syntax_union |= syn[i].mask;
+    }
     x12_gfast *fast = arena_alloc(&ps->a, (maxe + 1) * sizeof *fast);
     if (!fast)
         return nomem(ps);

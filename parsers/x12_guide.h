@@ -177,6 +177,10 @@ typedef struct x12_gseg {
     uint8_t maxpos;
     uint8_t nsyntax;
     const x12_gsyntax *syntax;
+    /* every syntax note decided on presence bits (simple), none of them R,
+     * and the positions they name: with none of those present, all hold */
+    int syntax_idle_ok;
+    uint64_t syntax_union;
     const struct x12_gloop *loop; /* the loop it is in (root for header/SE) */
     uint16_t index;             /* its place among loop->child[] */
     /* rule slots of `loop` this entry feeds (see x12_gslot) */

@@ -202,11 +202,11 @@ static inline int date_ok(const char *p, unsigned n)
 #define FOR_BITS(i, mask)                                                                       \
     for (uint64_t m_ = (mask), i; m_ && ((i = (uint64_t)__builtin_ctzll(m_)), 1); m_ &= m_ - 1)
 
-x12_str xv_value(const xv *v, const x12_segment *seg, unsigned el, unsigned comp)
+x12_str xv_comp(const xv *v, const x12_segment *seg, unsigned el, unsigned comp)
 {
     const xv_seg *sv = &v->sv;
     if (!sv->ok || !comp || !el || el > sv->nelem)
-        return comp ? x12_comp(seg, el, comp) : x12_elem(seg, el);
+        return x12_comp(seg, el, comp);
     /* no repetition separator in the segment: the element is its first
      * repetition; component comp ends at the comp-th separator bit */
     unsigned b = sv->ee[el - 1] + 1, e = sv->ee[el];
@@ -467,6 +467,8 @@ static inline int end_quiet(const x12_gseg *s, unsigned n, unsigned last, uint64
 {
     if (last > s->maxpos || n > last || !s->reqmask_ok || (s->reqmask & ~present))
         return 0;
+    if (s->syntax_idle_ok && !(present & s->syntax_union))
+        return 1; /* P, C, E, L all hold when none of their elements is there */
     for (unsigned k = 0; k < s->nsyntax; k++) {
         const x12_gsyntax *sn = &s->syntax[k];
         if (!sn->simple)

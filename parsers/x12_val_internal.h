@@ -176,9 +176,9 @@ void xv_loops_end(xv *v, const x12_pos *pos);
 
 /* Classify the segment about to be placed (v->sv); first thing per segment. */
 void xv_classify(xv *v, const x12_segment *seg);
-/* comp ? x12_comp(seg, el, comp) : x12_elem(seg, el), from the bitmaps when
- * the segment was classified (the bytes may then be a copy of seg's). */
-x12_str xv_value(const xv *v, const x12_segment *seg, unsigned el, unsigned comp);
+/* x12_comp(seg, el, comp), from the bitmaps when the segment was classified
+ * (the bytes may then be a copy of seg's). */
+x12_str xv_comp(const xv *v, const x12_segment *seg, unsigned el, unsigned comp);
 
 /* Check seg's elements against entry s.  keybad: the key element's value
  * was reported already (placed by tag alone), so its code is not checked.
@@ -241,5 +241,11 @@ void xv_balance_begin(xv *v);
 void xv_balance_segment(xv *v, const x12_gseg *s, const x12_segment *seg);
 /* A repeat of loop ends (the root: the transaction set ends). */
 void xv_balance_loop_end(xv *v, const x12_gloop *loop);
+
+/* comp ? x12_comp(seg, el, comp) : x12_elem(seg, el) (see xv_comp). */
+static inline x12_str xv_value(const xv *v, const x12_segment *seg, unsigned el, unsigned comp)
+{
+    return comp ? xv_comp(v, seg, el, comp) : x12_elem(seg, el);
+}
 
 #endif
