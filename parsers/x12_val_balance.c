@@ -21,33 +21,6 @@
 #define T2(a, b) ((uint32_t)(a) | (uint32_t)(b) << 8)
 #define T3(a, b, c) (T2(a, b) | (uint32_t)(c) << 16)
 
-/* The common amounts at once: digits, then "." and one or two digits, at
- * most 15 bytes (so no overflow guard is needed); 0 sends anything else
- * to x12_parse_cents, which decides. */
-static inline int cents(const char *p, size_t n, int64_t *out)
-{
-    int64_t v = 0;
-    size_t i = 0, dot = n;
-    if (n > 15)
-        return 0;
-    for (; i < n; i++) {
-        unsigned d = (unsigned)(p[i] - '0');
-        if (d <= 9)
-            v = v * 10 + d;
-        else if (p[i] == '.' && dot == n && i > 0)
-            dot = i;
-        else
-            return 0;
-    }
-    size_t frac = dot == n ? 0 : n - dot - 1;
-    if (dot != n && frac == 0)
-        return 0;
-    if (frac > 2)
-        return 0;
-    *out = frac == 2 ? v : frac == 1 ? v * 10 : v * 100;
-    return 1;
-}
-
 /* Add element el to *sum; 0 when it is there and does not parse.  An empty
  * element adds nothing. */
 static int add(const x12_segment *seg, unsigned el, int64_t *sum)
@@ -56,7 +29,7 @@ static int add(const x12_segment *seg, unsigned el, int64_t *sum)
     int64_t c;
     if (!s.len)
         return 1;
-    if (!cents(s.p, s.len, &c) && x12_parse_cents(s.p, s.len, &c) != CH_OK)
+    if (!xv_cents(s.p, s.len, &c) && x12_parse_cents(s.p, s.len, &c) != CH_OK)
         return 0;
     *sum += c;
     return 1;

@@ -29,7 +29,8 @@ static inline xv_pos xv_pos_of(const x12_pos *p)
 
 /* A rule value of the current loop repeat (see x12_gslot). */
 typedef struct xv_slot {
-    uint8_t seen;   /* VALUE: the segment occurred; KEYED: a match occurred */
+    uint32_t gen;   /* == the frame's gen: seen in this repeat (VALUE: the
+                     * segment occurred; KEYED: a match occurred) */
     uint8_t len;    /* VALUE: length of the element (0 = empty) */
     uint8_t longer; /* VALUE: the value was longer than val */
     char val[X12_SLOT_VALUE_MAX];
@@ -48,6 +49,7 @@ typedef struct xv_frame {
     xv_pos start;         /* the loop's first segment */
     char hl01[16];        /* HL loops: this level's id */
     char hl04;            /* HL loops: HL04 as sent ('\0' absent) */
+    uint32_t gen;         /* this repeat's mark for its slots (xv_slot.gen) */
     uint8_t odd;          /* entered out of order: the frame below did not
                            * move to this loop (see xv_memo) */
 } xv_frame;
@@ -139,6 +141,7 @@ struct x12_validator {
     xv_seg sv;
     int full;             /* tests: no fast path, no memo; every segment
                            * takes the full checks and the full search */
+    uint32_t slot_gen;    /* the last xv_frame.gen handed out */
     int nodd;             /* frames open with odd set */
     xv_memo *memo;        /* [XV_MEMO], for memo_g */
     const x12_guide *memo_g;
@@ -241,6 +244,34 @@ void xv_balance_begin(xv *v);
 void xv_balance_segment(xv *v, const x12_gseg *s, const x12_segment *seg);
 /* A repeat of loop ends (the root: the transaction set ends). */
 void xv_balance_loop_end(xv *v, const x12_gloop *loop);
+
+/* An amount in cents, the common shapes at once: digits, then "." and one
+ * or two digits, at most 15 bytes (so no overflow guard is needed).  1 with
+ * *out set; 0 for anything else, which x12_parse_cents decides (it agrees
+ * on every value this accepts). */
+static inline int xv_cents(const char *p, size_t n, int64_t *out)
+{
+    int64_t v = 0;
+    size_t i = 0, dot = n;
+    if (n == 0 || n > 15)
+        return 0;
+    for (; i < n; i++) {
+        unsigned d = (unsigned)(p[i] - '0');
+        if (d <= 9)
+            v = v * 10 + d;
+        else if (p[i] == '.' && dot == n && i > 0)
+            dot = i;
+        else
+            return 0;
+    }
+    size_t frac = dot == n ? 0 : n - dot - 1;
+    if (dot != n && frac == 0)
+        return 0;
+    if (frac > 2)
+        return 0;
+    *out = frac == 2 ? v : frac == 1 ? v * 10 : v * 100;
+    return 1;
+}
 
 /* comp ? x12_comp(seg, el, comp) : x12_elem(seg, el) (see xv_comp). */
 static inline x12_str xv_value(const xv *v, const x12_segment *seg, unsigned el, unsigned comp)

@@ -128,9 +128,22 @@ static xv_frame *push(xv *v, const x12_gloop *l)
     f->count = v->counts + (size_t)d * v->cap_child;
     f->slot = v->slots + (size_t)d * v->cap_slot;
     memset(f->count, 0, l->nchild * sizeof *f->count);
-    /* a slot is read only once seen (x12_val_rules.c) */
-    for (unsigned i = 0; i < l->nslot; i++)
-        f->slot[i].seen = 0;
+    /* a slot is read only once seen (x12_val_rules.c): a new mark makes
+     * every slot of the frame unseen at once */
+    f->gen = ++v->slot_gen;
+    if (!f->gen) {
+        /* wrapped: renumber the open frames 1..d, keeping what their slots
+         * saw, so that no old mark can come back */
+        for (int e = 0; e < d; e++) {
+            xv_frame *o = &v->frames[e];
+            for (size_t i = 0; i < v->cap_slot; i++)
+                o->slot[i].gen = o->slot[i].gen == o->gen ? (uint32_t)e + 1 : 0;
+            o->gen = (uint32_t)e + 1;
+        }
+        for (size_t i = (size_t)d * v->cap_slot; i < v->cap_depth * v->cap_slot; i++)
+            v->slots[i].gen = 0;
+        f->gen = v->slot_gen = (uint32_t)d + 1;
+    }
     f->start = xv_pos_of(v->cur);
     f->hl01[0] = '\0';
     f->hl04 = '\0';
@@ -408,6 +421,9 @@ static inline int tag_ok(uint32_t tag, size_t n)
  * it ignores every other one. */
 static inline int balance_tag(uint32_t t)
 {
+    /* most segments are told by their first letter: not B, C, P or S */
+    if (!((1u << (t & 31)) & (1u << ('B' & 31) | 1u << ('C' & 31) | 1u << ('P' & 31) | 1u << ('S' & 31))))
+        return 0;
     switch (t) {
     case TAG('C', 'L', 'M'): case TAG('S', 'V', '1'): case TAG('S', 'V', '2'): case TAG('S', 'V', '3'):
     case TAG('B', 'P', 'R'): case TAG('C', 'L', 'P'): case TAG('S', 'V', 'C'): case TAG('C', 'A', 'S'):
@@ -510,7 +526,7 @@ void xv_loops_segment(xv *v, const x12_segment *seg)
         if (s->max && c > s->max)
             over_max(v, s, NULL, c, s->max);
     } else {
-        int from = forward_from(v, v->top);
+        int from = keybad ? forward_from(v, v->top) : 0;
         while (v->top > p.depth)
             pop(v);
         f = &v->frames[p.depth];

@@ -25,11 +25,11 @@ void xv_rules_segment(xv *v, xv_frame *f, const x12_gseg *s, const x12_segment *
         unsigned w = s->watch[i];
         const x12_gslot *gs = &l->slot[w];
         xv_slot *st = &f->slot[w];
-        if (st->seen)
+        if (st->gen == f->gen)
             continue; /* the first occurrence counts */
         if (gs->kind == X12_SLOT_VALUE) {
             x12_str val = !gs->el ? seg->tag : xv_value(v, seg, gs->el, gs->comp);
-            st->seen = 1;
+            st->gen = f->gen;
             st->longer = val.len > sizeof st->val;
             st->len = (uint8_t)(st->longer ? sizeof st->val : val.len);
             memcpy(st->val, val.p, st->len);
@@ -38,18 +38,20 @@ void xv_rules_segment(xv *v, xv_frame *f, const x12_gseg *s, const x12_segment *
             unsigned kel = s->key_el ? s->key_el : 1;
             x12_str kv = xv_value(v, seg, kel, s->key_comp);
             if (kv.len == gs->code.len && !memcmp(kv.p, gs->code.s, kv.len)) {
-                st->seen = 1;
+                st->gen = f->gen;
                 st->pos = xv_pos_of(v->cur);
             }
         }
     }
 }
 
-static int value_present(const xv_slot *st) { return st->seen && st->len > 0; }
+static int seen(const xv_frame *f, const xv_slot *st) { return st->gen == f->gen; }
 
-static int cond_holds(const x12_grule *r, const xv_slot *st)
+static int value_present(const xv_frame *f, const xv_slot *st) { return seen(f, st) && st->len > 0; }
+
+static int cond_holds(const xv_frame *f, const x12_grule *r, const xv_slot *st)
 {
-    int present = value_present(st);
+    int present = value_present(f, st);
     int in = present && !st->longer && x12_gcodes_has(&r->codes, st->val, st->len);
     switch (r->cond) {
     case X12_COND_EQ: return in;
@@ -68,13 +70,13 @@ static int target_present(const xv_frame *f, const x12_grule *r, const xv_pos **
     case X12_TARGET_LOOP:
         return f->count[r->target_index] > 0;
     case X12_TARGET_EL:
-        if (f->slot[r->target_slot].seen)
+        if (seen(f, &f->slot[r->target_slot]))
             *where = &f->slot[r->target_slot].pos;
-        return value_present(&f->slot[r->target_slot]);
+        return value_present(f, &f->slot[r->target_slot]);
     case X12_TARGET_SEG:
-        if (f->slot[r->target_slot].seen)
+        if (seen(f, &f->slot[r->target_slot]))
             *where = &f->slot[r->target_slot].pos;
-        return f->slot[r->target_slot].seen;
+        return seen(f, &f->slot[r->target_slot]);
     }
     return 0;
 }
@@ -85,7 +87,7 @@ void xv_rules_end(xv *v, xv_frame *f)
     for (unsigned i = 0; i < l->nrule; i++) {
         const x12_grule *r = &l->rule[i];
         const xv_slot *cs = &f->slot[r->cond_slot];
-        if (!cond_holds(r, cs))
+        if (!cond_holds(f, r, cs))
             continue;
         const xv_pos *where;
         int present = target_present(f, r, &where);

@@ -18,6 +18,7 @@
 #include "x12_guide.h"
 #include "x12_val_internal.h"
 #include "x12_validate.h"
+#include "x12_writer.h"
 
 typedef struct sink {
     char *buf;
@@ -49,8 +50,9 @@ static void on_diag(void *ctx, const x12_diag *d)
     put(ctx, line);
 }
 
-/* Validate len bytes at p; the diagnostics, one line each, into out. */
-static void run(const char *p, size_t len, int full, sink *out)
+/* Validate len bytes at p; the diagnostics, one line each, into out.
+ * gen0: where the slot marks start (0: as a new validator does). */
+static void run_gen(const char *p, size_t len, int full, uint32_t gen0, sink *out)
 {
     char *copy = malloc(len ? len : 1); /* exactly len: over-reads are caught */
     cr_assert_not_null(copy);
@@ -63,6 +65,8 @@ static void run(const char *p, size_t len, int full, sink *out)
     x12_validator *v = x12_validator_new("t", on_diag, out);
     cr_assert_not_null(v);
     v->full = full;
+    if (gen0)
+        v->slot_gen = gen0;
     x12_segment s;
     unsigned long n = 0;
     while (x12_next(r, &s) == X12_SEGMENT) {
@@ -74,6 +78,8 @@ static void run(const char *p, size_t len, int full, sink *out)
     x12_close(r);
     free(copy);
 }
+
+static void run(const char *p, size_t len, int full, sink *out) { run_gen(p, len, full, 0, out); }
 
 static uint64_t rng(uint64_t *st)
 {
@@ -187,4 +193,67 @@ Test(validate_fast, same_diagnostics_as_the_full_checks, .timeout = 120)
     x12_guide_registry_free();
     cr_assert_gt(files, 20, "corpus files found: %u", files);
     cr_log_info("%u files, %u mutants: same diagnostics", files, mutants);
+}
+
+/* Every occurrence of from in text replaced by to (same length). */
+static void swap_all(char *text, const char *from, const char *to)
+{
+    for (char *q = text; (q = strstr(q, from)); q += strlen(from))
+        memcpy(q, to, strlen(to));
+}
+
+/* The slot marks of loop repeats wrap after 2^32 repeats; a file validated
+ * across the wrap reports exactly what it reports from a fresh start (with
+ * rule diagnostics in every claim: CLM05-3 7 needs a REF*F8). */
+Test(validate_fast, slot_marks_survive_their_wrap)
+{
+    const char *root = getenv("CH_ROOT") ? getenv("CH_ROOT") : ".";
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/corpus/837p/ims-x12_many_claims.txt", root);
+    size_t len;
+    char *text = slurp(path, &len);
+    cr_assert_not_null(text, "%s", path);
+    text = realloc(text, len + 1);
+    text[len] = '\0';
+    swap_all(text, "11:B:1", "11:B:7");
+    sink a = {0}, b = {0};
+    run_gen(text, len, 0, 0, &a);
+    cr_assert(strstr(a.buf, "rule.need"), "the edit yields rule diagnostics");
+    for (uint32_t back = 1; back < 400; back += 37) {
+        run_gen(text, len, 0, UINT32_MAX - back, &b);
+        cr_assert_str_eq(a.buf, b.buf, "marks starting %u before the wrap", back);
+    }
+    free(text);
+    free(a.buf);
+    free(b.buf);
+    x12_guide_registry_free();
+}
+
+/* The balancing's quick amount reader agrees with x12_parse_cents on every
+ * amount it takes (and leaves the rest to it). */
+Test(validate_fast, quick_amounts_agree_with_x12_parse_cents)
+{
+    static const char *const fixed[] = {"0", "1", "12", "125.7", "125.75", "125.755", ".5", "5.", "-5",
+                                        "+5", "1.2.3", "", "999999999999999", "99999999999999.9",
+                                        "9999999999999.99", "1234567890123456", "00.10", "0.01"};
+    int64_t a, b;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (xv_cents(fixed[i], strlen(fixed[i]), &a)) {
+            cr_assert_eq(x12_parse_cents(fixed[i], strlen(fixed[i]), &b), CH_OK, "%s", fixed[i]);
+            cr_assert_eq(a, b, "%s", fixed[i]);
+        }
+    uint64_t st = 12345;
+    static const char alphabet[] = "0123456789012345678901234567890123456789..-+ ";
+    for (int k = 0; k < 200000; k++) {
+        char buf[20];
+        size_t n = (size_t)(rng(&st) % 18);
+        for (size_t j = 0; j < n; j++)
+            buf[j] = alphabet[rng(&st) % (sizeof alphabet - 1)];
+        if (xv_cents(buf, n, &a)) {
+            cr_assert_eq(x12_parse_cents(buf, n, &b), CH_OK, "%.*s", (int)n, buf);
+            cr_assert_eq(a, b, "%.*s", (int)n, buf);
+        }
+    }
+    cr_assert(xv_cents("125.75", 6, &a) && a == 12575);
+    cr_assert(!xv_cents("", 0, &a));
 }
