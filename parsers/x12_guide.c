@@ -11,6 +11,7 @@
  * rule may name a segment written after it.
  */
 #include "x12_guide.h"
+#include "x12_guide_plan.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -433,55 +434,6 @@ static void fast_of(x12_gfast *f, const x12_gelem *e)
     }
 }
 
-/* The plan of positions 1..maxp with hot summaries fast[] and tables arr[]
- * (see x12_gplan). */
-static void plan_of(x12_gplan *pl, const x12_gfast *fast, const x12_gelem *const *arr, unsigned maxp)
-{
-    memset(pl, 0, sizeof *pl);
-    pl->ok = maxp < 64;
-    if (!pl->ok)
-        return;
-    for (unsigned i = 1; i <= maxp; i++) {
-        uint64_t bit = (uint64_t)1 << i;
-        if (arr[i] && arr[i]->usage == 'R')
-            pl->req |= bit;
-        switch (fast[i].kind) {
-        case X12_FK_TEXT: pl->text |= bit; break;
-        case X12_FK_CODE: pl->code |= bit; break;
-        case X12_FK_NUM:
-            pl->num |= bit;
-            if (fast[i].e->type == X12_GT_R)
-                pl->real |= bit;
-            break;
-        case X12_FK_DATE: pl->date |= bit; break;
-        case X12_FK_COMP: pl->comp |= bit; break;
-        default: continue; /* the full checks decide */
-        }
-        pl->fast |= bit;
-        if (fast[i].check)
-            pl->check |= bit;
-    }
-}
-
-/* The length bounds of entry s for the 8-at-once test (see x12_gseg). */
-static void lengths_of(x12_gseg *s, const x12_gfast *fast, unsigned maxe)
-{
-    for (unsigned i = 0; i < sizeof s->lmin / sizeof s->lmin[0]; i++) {
-        s->lmin[i] = 0;
-        s->lmax[i] = 0x7fff;
-        if (i == 0 || i > maxe)
-            continue;
-        switch (fast[i].kind) {
-        case X12_FK_TEXT:
-        case X12_FK_NUM:
-        case X12_FK_DATE:
-            s->lmin[i] = fast[i].min;
-            s->lmax[i] = fast[i].max < 0x7fff ? fast[i].max : 0x7fff;
-            break;
-        }
-    }
-}
-
 static int close_comps(parser *ps)
 {
     x12_gelem *c = ps->comp_of;
@@ -521,7 +473,7 @@ static int close_comps(parser *ps)
     for (unsigned i = 0; i <= maxc; i++)
         fast_of(&cf[i], i ? arr[i] : NULL);
     c->cfast = cf;
-    plan_of(&c->cplan, cf, (const x12_gelem *const *)arr, maxc);
+    x12_gplan_build(&c->cplan, cf, (const x12_gelem *const *)arr, maxc);
     c->comp = (const x12_gelem *const *)arr;
     c->ncomp = (uint8_t)maxc;
     c->req = req;
@@ -582,8 +534,8 @@ static int close_seg(parser *ps)
     for (unsigned i = 0; i <= maxe; i++)
         fast_of(&fast[i], i ? arr[i] : NULL);
     s->fast = fast;
-    plan_of(&s->plan, fast, (const x12_gelem *const *)arr, maxe);
-    lengths_of(s, fast, maxe);
+    x12_gplan_build(&s->plan, fast, (const x12_gelem *const *)arr, maxe);
+    x12_gseg_lengths(s, fast, maxe);
     s->reqmask_ok = 1;
     for (unsigned i = 0; i < nreq; i++) {
         if (req[i] >= 64)
@@ -1332,28 +1284,6 @@ static int statement(parser *ps, token *t, int nt)
 }
 
 /* The set of all tags, for "is this tag in the guide at all". */
-/* Fill tk (parallel to g->tags) from the entries under loop l. */
-static void tagkeys(const x12_guide *g, const x12_gloop *l, struct x12_gtagkey *tk)
-{
-    for (unsigned k = 0; k < l->nchild; k++) {
-        const x12_gnode *n = &l->child[k];
-        if (n->loop)
-            tagkeys(g, n->loop, tk);
-        const x12_gseg *e = node_seg(n);
-        if (!e->key_el)
-            continue;
-        uint32_t h = (e->tag32 * 2654435761u) & g->tags_mask;
-        while (g->tags[h] != e->tag32)
-            h = (h + 1) & g->tags_mask;
-        if (!tk[h].el) {
-            tk[h].el = e->key_el;
-            tk[h].comp = e->key_comp;
-        } else if (tk[h].el != e->key_el || tk[h].comp != e->key_comp) {
-            tk[h].ok = 0;
-        }
-    }
-}
-
 static int build_tagset(parser *ps)
 {
     unsigned buckets = 8;
@@ -1376,7 +1306,7 @@ static int build_tagset(parser *ps)
         return nomem(ps);
     for (unsigned i = 0; i < buckets; i++)
         tk[i].ok = 1;
-    tagkeys(ps->g, &ps->g->root, tk);
+    x12_guide_tagkeys(ps->g, &ps->g->root, tk);
     ps->g->tagkey = tk;
     return 0;
 }

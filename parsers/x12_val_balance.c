@@ -94,7 +94,7 @@ static void seg_835(xv *v, const x12_gseg *s, uint32_t tag, const x12_segment *s
     } else if (tag == T3('C', 'A', 'S')) {
         int64_t sum = 0;
         int ok = 1;
-        for (unsigned el = 3; el <= 18; el += 3)
+        for (unsigned el = 3; el <= 18 && el <= seg->nelem; el += 3) /* past nelem: empty */
             ok &= add(seg, el, &sum);
         uint32_t in = trigger(s->loop);
         if (in == T3('S', 'V', 'C') && b->svc_open) {
@@ -106,7 +106,7 @@ static void seg_835(xv *v, const x12_gseg *s, uint32_t tag, const x12_segment *s
             b->clp_bad |= !ok;
         }
     } else if (tag == T3('P', 'L', 'B')) {
-        for (unsigned el = 4; el <= 14; el += 2)
+        for (unsigned el = 4; el <= 14 && el <= seg->nelem; el += 2) /* past nelem: empty */
             if (!add(seg, el, &b->plb_total))
                 b->tx_bad = 1;
     }

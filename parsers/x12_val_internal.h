@@ -2,9 +2,13 @@
  * x12_val_internal.h - what the validator's files share (not a public API).
  *
  *   x12_validate.c      the public API, envelopes, transaction sets, reporting
- *   x12_val_loops.c     the segment / loop state machine (level 2)
+ *   x12_val_loops.c     the segment / loop state machine (level 2) and the
+ *                       memo of placements
+ *   x12_val_fast.c      the common case of the element checks, on per-segment
+ *                       bitmaps; what it cannot pass goes to x12_val_elems.c
  *   x12_val_elems.c     elements, components, repetitions, syntax notes
- *                       (levels 1-2) and the check= glue (level 5)
+ *                       (levels 1-2) and the check= glue (level 5): every
+ *                       check, and every element diagnostic
  *   x12_val_rules.c     situational rules and HL structure (level 4)
  *   x12_val_balance.c   balancing (level 3)
  */
