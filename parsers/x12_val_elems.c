@@ -539,7 +539,9 @@ static void syntax_note(ectx *c, const x12_gsyntax *sn)
 void xv_ectx_init(ectx *c, xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
 {
     const x12_delims *dl = seg->delims;
-    if (memcmp(dl, &v->cls_for, sizeof *dl) || !v->cls_for.component)
+    if (dl->element != v->cls_for.element || dl->component != v->cls_for.component ||
+        dl->repetition != v->cls_for.repetition || dl->segment != v->cls_for.segment ||
+        !v->cls_for.component)
         build_classes(v, dl);
     /* field by field: this runs for every segment */
     c->v = v;

@@ -205,8 +205,10 @@ static inline int date_ok(const char *p, unsigned n)
 x12_str xv_comp(const xv *v, const x12_segment *seg, unsigned el, unsigned comp)
 {
     const xv_seg *sv = &v->sv;
-    if (!sv->ok || !comp || !el || el > sv->nelem)
+    if (!sv->ok || !comp || !el)
         return x12_comp(seg, el, comp);
+    if (el > sv->nelem)
+        return (x12_str){"", 0}; /* as x12_comp: an element not sent is empty */
     /* no repetition separator in the segment: the element is its first
      * repetition; component comp ends at the comp-th separator bit */
     unsigned b = sv->ee[el - 1] + 1, e = sv->ee[el];
