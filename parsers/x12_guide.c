@@ -11,6 +11,7 @@
  * rule may name a segment written after it.
  */
 #include "x12_guide.h"
+#include "x12_guide_plan.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -472,6 +473,7 @@ static int close_comps(parser *ps)
     for (unsigned i = 0; i <= maxc; i++)
         fast_of(&cf[i], i ? arr[i] : NULL);
     c->cfast = cf;
+    x12_gplan_build(&c->cplan, cf, (const x12_gelem *const *)arr, maxc);
     c->comp = (const x12_gelem *const *)arr;
     c->ncomp = (uint8_t)maxc;
     c->req = req;
@@ -520,12 +522,20 @@ static int close_seg(parser *ps)
         }
         syn[i].first = syn[i].simple ? (uint64_t)1 << syn[i].pos[0] : 0;
     }
+    s->syntax_idle_ok = 1;
+    for (size_t i = 0; i < ps->seg_syntax.n; i++) {
+        if (!syn[i].simple || syn[i].kind == 'R')
+            s->syntax_idle_ok = 0;
+        s->syntax_union |= syn[i].mask;
+    }
     x12_gfast *fast = arena_alloc(&ps->a, (maxe + 1) * sizeof *fast);
     if (!fast)
         return nomem(ps);
     for (unsigned i = 0; i <= maxe; i++)
         fast_of(&fast[i], i ? arr[i] : NULL);
     s->fast = fast;
+    x12_gplan_build(&s->plan, fast, (const x12_gelem *const *)arr, maxe);
+    x12_gseg_lengths(s, fast, maxe);
     s->reqmask_ok = 1;
     for (unsigned i = 0; i < nreq; i++) {
         if (req[i] >= 64)
@@ -856,6 +866,17 @@ static int close_loop(parser *ps, bloop *b)
             req[nreq++] = (uint16_t)i;
     l->req = req;
     l->nreq = nreq;
+    /* how many required loops / segments come before each child */
+    uint16_t *rl = arena_alloc(&ps->a, (n + 1) * sizeof *rl), *rs = arena_alloc(&ps->a, (n + 1) * sizeof *rs);
+    if (!rl || !rs)
+        return nomem(ps);
+    for (size_t i = 0; i < n; i++) {
+        int r = (child[i].seg ? child[i].seg->usage : child[i].loop->usage) == 'R';
+        rl[i + 1] = (uint16_t)(rl[i] + (r && child[i].loop));
+        rs[i + 1] = (uint16_t)(rs[i] + (r && child[i].seg));
+    }
+    l->req_loops_before = rl;
+    l->req_segs_before = rs;
     if (resolve_rules(ps, b))
         return -1;
     ps->line = line;
@@ -1280,6 +1301,13 @@ static int build_tagset(parser *ps)
     }
     ps->g->tags = set;
     ps->g->tags_mask = buckets - 1;
+    struct x12_gtagkey *tk = arena_alloc(&ps->a, buckets * sizeof *tk);
+    if (!tk)
+        return nomem(ps);
+    for (unsigned i = 0; i < buckets; i++)
+        tk[i].ok = 1;
+    x12_guide_tagkeys(ps->g, &ps->g->root, tk);
+    ps->g->tagkey = tk;
     return 0;
 }
 

@@ -98,6 +98,20 @@ typedef struct x12_gfast {
     const struct x12_gelem *e;
 } x12_gfast;
 
+/*
+ * What the fast checks (x12_val_fast.c) do at each position of a segment
+ * (elements) or a composite (components), as bits: bit i is position i.
+ * Only when every listed position is below 64 (ok).
+ */
+typedef struct x12_gplan {
+    int ok;
+    uint64_t fast;        /* kinds the fast checks decide (X12_FK_TEXT..COMP) */
+    uint64_t text, code, num, date, comp; /* by kind */
+    uint64_t real;        /* num of type R (a decimal point may come) */
+    uint64_t check;       /* with a check= */
+    uint64_t req;         /* required */
+} x12_gplan;
+
 /* An element (el) or a component (comp). */
 typedef struct x12_gelem {
     uint8_t pos;          /* element position 1..99, or component position */
@@ -114,6 +128,7 @@ typedef struct x12_gelem {
     uint8_t ncomp;
     const struct x12_gelem *const *comp;
     const x12_gfast *cfast;
+    x12_gplan cplan;      /* of the components */
     /* the required components, for the missing-component check */
     uint8_t nreq;
     const uint8_t *req;
@@ -151,12 +166,21 @@ typedef struct x12_gseg {
     uint64_t reqmask;           /* the required ones as bits (all below 64) */
     int reqmask_ok;             /* reqmask covers every required element */
     const x12_gfast *fast;      /* fast[0..nel] */
+    x12_gplan plan;             /* of the elements */
+    /* per position, the lengths a value may have without a closer look
+     * (0..0x7fff where the length alone decides nothing), for a test of
+     * 8 elements at once */
+    uint16_t lmin[72], lmax[72];
     /* highest position named by an el line or a syntax note: a value past
      * it is "too many elements", a value at an unlisted position below it
      * is "not used" */
     uint8_t maxpos;
     uint8_t nsyntax;
     const x12_gsyntax *syntax;
+    /* every syntax note decided on presence bits (simple), none of them R,
+     * and the positions they name: with none of those present, all hold */
+    int syntax_idle_ok;
+    uint64_t syntax_union;
     const struct x12_gloop *loop; /* the loop it is in (root for header/SE) */
     uint16_t index;             /* its place among loop->child[] */
     /* rule slots of `loop` this entry feeds (see x12_gslot) */
@@ -244,6 +268,9 @@ typedef struct x12_gloop {
     /* the children marked R (checked when a repeat ends) */
     uint16_t nreq;
     const uint16_t *req;
+    /* [0..nchild]: how many of them are loops / segments before child k,
+     * so a range without any is told at once */
+    const uint16_t *req_loops_before, *req_segs_before;
     uint16_t nrule;
     const x12_grule *rule;
     uint8_t nslot;
@@ -269,6 +296,11 @@ typedef struct x12_guide {
     uint8_t max_slot;      /* most rule slots of one loop */
     uint32_t tags_mask;    /* set of every tag in the guide */
     const uint32_t *tags;
+    /* parallel to tags: the one key position every keyed entry with that
+     * tag uses (el 0: no entry has a key), ok 0 when they differ */
+    const struct x12_gtagkey {
+        uint8_t el, comp, ok;
+    } *tagkey;
     unsigned nloops, nsegs;
     void *arena;           /* owns everything */
 } x12_guide;

@@ -22,7 +22,8 @@ enum state { S_SEEK_ISA, S_IN_ISA, S_DONE, S_FAILED };
 
 struct x12_reader {
     int fd;          /* -1 in memory mode */
-    char *own;       /* our buffer (fd mode) */
+    char *own;       /* our buffer (fd mode), with X12_SEG_PAD bytes of
+                        slack before and after it (see x12_segment) */
     const char *buf; /* bytes: own, or the caller's memory */
     size_t cap, start, end;
     uint64_t base;   /* stream offset of buf[0] */
@@ -702,6 +703,7 @@ int x12_next(x12_reader *r, x12_segment *seg)
 
     seg->raw = raw;
     seg->raw_len = len;
+    seg->padded = r->fd >= 0 || (off >= X12_SEG_PAD && r->cap - off - len >= X12_SEG_PAD);
     seg->delims = &r->d;
     seg->elem_end = r->elem_end;
     if (bin) {
@@ -769,7 +771,10 @@ ch_code x12_open_fd(x12_reader **out, int fd, const char *name, const x12_reader
     if (!r)
         return CH_ERR_NOMEM;
     r->cap = X12_READ_BUF;
-    r->own = malloc(r->cap);
+    /* zeroed: the slack and the unread part may be read (and ignored) by a
+     * 16-byte scan, so they must hold defined bytes */
+    char *a = calloc(1, r->cap + 2 * X12_SEG_PAD);
+    r->own = a ? a + X12_SEG_PAD : NULL;
     if (!r->own) {
         free(r);
         return ch_error_set(err, CH_ERR_NOMEM, "%s: out of memory for the read buffer", name);
@@ -799,7 +804,7 @@ void x12_close(x12_reader *r)
 {
     if (!r)
         return;
-    free(r->own);
+    free(r->own ? r->own - X12_SEG_PAD : NULL);
     free(r);
 }
 

@@ -56,8 +56,16 @@ typedef struct x12_segment {
     x12_pos pos;               /* where it is; see x12_diag.h */
     const char *raw;           /* the whole segment, without terminator */
     size_t raw_len;
-    const uint32_t *elem_end;  /* internal: end offsets into raw */
+    const uint32_t *elem_end;  /* internal: end offsets into raw; always
+                                  X12_MAX_ELEMENTS + 1 entries */
+    int padded;                /* internal: the X12_SEG_PAD bytes before raw
+                                  and after raw + raw_len may be read (they
+                                  are inside the reader's buffer), so a
+                                  segment can be scanned in 16-byte blocks
+                                  where it is */
 } x12_segment;
+
+#define X12_SEG_PAD 16
 
 typedef struct x12_reader x12_reader;
 

@@ -29,7 +29,7 @@ static int add(const x12_segment *seg, unsigned el, int64_t *sum)
     int64_t c;
     if (!s.len)
         return 1;
-    if (x12_parse_cents(s.p, s.len, &c) != CH_OK)
+    if (!xv_cents(s.p, s.len, &c) && x12_parse_cents(s.p, s.len, &c) != CH_OK)
         return 0;
     *sum += c;
     return 1;
@@ -53,7 +53,7 @@ static void seg_837(xv *v, const x12_gseg *s, uint32_t tag, const x12_segment *s
         b->claim_loop = s->loop;
         b->claim_bad = !amount(seg, 2, &b->claim_total);
         b->lines_total = 0;
-        b->claim_pos = *v->cur;
+        b->claim_pos = xv_pos_of(v->cur);
         return;
     }
     if (!b->claim_open)
@@ -72,14 +72,14 @@ static void seg_835(xv *v, const x12_gseg *s, uint32_t tag, const x12_segment *s
     if (tag == T3('B', 'P', 'R')) {
         b->bpr_seen = 1;
         b->bpr_bad = !amount(seg, 2, &b->bpr_total);
-        b->bpr_pos = *v->cur;
+        b->bpr_pos = xv_pos_of(v->cur);
     } else if (tag == T3('C', 'L', 'P')) {
         int64_t paid = 0;
         b->clp_open = 1;
         b->clp_bad = !amount(seg, 3, &b->clp_charge);
         b->clp_bad |= !amount(seg, 4, &b->clp_paid);
         b->clp_adj = 0;
-        b->clp_pos = *v->cur;
+        b->clp_pos = xv_pos_of(v->cur);
         b->clp_loop = s->loop;
         if (!add(seg, 4, &paid))
             b->tx_bad = 1;
@@ -89,12 +89,12 @@ static void seg_835(xv *v, const x12_gseg *s, uint32_t tag, const x12_segment *s
         b->svc_bad = !amount(seg, 2, &b->svc_charge);
         b->svc_bad |= !amount(seg, 3, &b->svc_paid);
         b->svc_adj = 0;
-        b->svc_pos = *v->cur;
+        b->svc_pos = xv_pos_of(v->cur);
         b->svc_loop = s->loop;
     } else if (tag == T3('C', 'A', 'S')) {
         int64_t sum = 0;
         int ok = 1;
-        for (unsigned el = 3; el <= 18; el += 3)
+        for (unsigned el = 3; el <= 18 && el <= seg->nelem; el += 3) /* past nelem: empty */
             ok &= add(seg, el, &sum);
         uint32_t in = trigger(s->loop);
         if (in == T3('S', 'V', 'C') && b->svc_open) {
@@ -106,7 +106,7 @@ static void seg_835(xv *v, const x12_gseg *s, uint32_t tag, const x12_segment *s
             b->clp_bad |= !ok;
         }
     } else if (tag == T3('P', 'L', 'B')) {
-        for (unsigned el = 4; el <= 14; el += 2)
+        for (unsigned el = 4; el <= 14 && el <= seg->nelem; el += 2) /* past nelem: empty */
             if (!add(seg, el, &b->plb_total))
                 b->tx_bad = 1;
     }
@@ -120,12 +120,13 @@ void xv_balance_segment(xv *v, const x12_gseg *s, const x12_segment *seg)
         seg_835(v, s, s->tag32, seg);
 }
 
-static void report(xv *v, const x12_pos *pos, const x12_gloop *loop, const char *code,
+static void report(xv *v, const xv_pos *pos, const x12_gloop *loop, const char *code,
                    const char *tag, int elem, int64_t found, int64_t expected, const char *msg)
 {
     x12_diag d;
     char f[32], e[32];
-    xv_diag(v, &d, pos, X12_SEV_ERROR, 3, code, tag, loop);
+    x12_pos at;
+    xv_diag(v, &d, xv_pos_full(v, pos, &at), X12_SEV_ERROR, 3, code, tag, loop);
     d.elem = elem;
     x12_cents_str(found, f);
     x12_cents_str(expected, e);

@@ -15,7 +15,8 @@
 #include "x12_val_internal.h"
 
 /* Byte classes: one pass over a value tells which checks need a closer look. */
-enum { CLS_CTRL = 1, CLS_REP = 2, CLS_COMP = 4, CLS_NONDIGIT = 8 };
+enum { CLS_CTRL = XV_CLS_CTRL, CLS_REP = XV_CLS_REP, CLS_COMP = XV_CLS_COMP,
+       CLS_NONDIGIT = XV_CLS_NONDIGIT };
 
 static void build_classes(xv *v, const x12_delims *d)
 {
@@ -39,7 +40,7 @@ static void build_classes(xv *v, const x12_delims *d)
     }
 }
 
-static unsigned scan(const uint8_t *cls, x12_str v)
+unsigned xv_scan(const uint8_t *cls, x12_str v)
 {
     unsigned m = 0;
     for (size_t i = 0; i < v.len; i++)
@@ -47,18 +48,7 @@ static unsigned scan(const uint8_t *cls, x12_str v)
     return m;
 }
 
-typedef struct ectx {
-    xv *v;
-    const x12_gseg *s;
-    const x12_segment *seg;
-    int elem, comp, rep;
-    x12_str composite;  /* the composite (repetition) a component is in */
-    x12_str q1, q2;     /* its components 1 and 2, once split (len of q1 ~0: not yet) */
-    int split;          /* q1/q2 are set for this composite */
-    int skip_codes;     /* ST03: checked against the registry's variants */
-    int skip_el, skip_comp; /* the key value, reported already */
-    const uint8_t *cls;
-} ectx;
+typedef xv_ectx ectx;
 
 static void report(ectx *c, int level, const char *code, const char *ik4, x12_str found,
                    const char *expected, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
@@ -122,7 +112,7 @@ static int foreign_address(const ectx *c)
     return country.len && !x12_eq(country, "US");
 }
 
-static void codeset(ectx *c, const x12_gelem *e, x12_str v)
+void xv_codeset(ectx *c, const x12_gelem *e, x12_str v)
 {
     x12_str q, code;
     const char *what = NULL;
@@ -344,14 +334,13 @@ static inline int fast_pass(const x12_gfast *f, const char *p, size_t n, unsigne
     }
 }
 
-/* Component j of composite e. */
-static void component(ectx *c, const x12_gelem *e, unsigned j, x12_str cv, unsigned m)
+void xv_component(ectx *c, const x12_gelem *e, unsigned j, x12_str cv, unsigned m)
 {
     const x12_gelem *k = j <= e->ncomp ? e->comp[j] : NULL;
     if (k && fast_pass(&e->cfast[j], cv.p, cv.len, m)) {
         if (k->check) {
             c->comp = (int)j;
-            codeset(c, k, cv);
+            xv_codeset(c, k, cv);
         }
         return;
     }
@@ -365,7 +354,7 @@ static void component(ectx *c, const x12_gelem *e, unsigned j, x12_str cv, unsig
     } else if (k->usage == 'N') {
         not_used(c, k, cv);
     } else if (check_simple(c, k, cv, m) && k->check) {
-        codeset(c, k, cv);
+        xv_codeset(c, k, cv);
     }
 }
 
@@ -399,13 +388,18 @@ static void check_composite(ectx *c, const x12_gelem *e, x12_str v)
         if (i > start) {
             if (j < 64)
                 present |= (uint64_t)1 << j;
-            component(c, e, j, (x12_str){p + start, i - start}, m);
+            xv_component(c, e, j, (x12_str){p + start, i - start}, m);
         }
         j++;
         start = i + 1;
         m = 0;
     }
     c->split = 1;
+    xv_composite_end(c, e, v, present);
+}
+
+void xv_composite_end(ectx *c, const x12_gelem *e, x12_str v, uint64_t present)
+{
     for (unsigned r = 0; r < e->nreq; r++) {
         unsigned q = e->req[r];
         if (q < 64 && !(present & (uint64_t)1 << q)) {
@@ -416,7 +410,7 @@ static void check_composite(ectx *c, const x12_gelem *e, x12_str v)
     }
     c->comp = 0;
     if (e->check)
-        codeset(c, e, v);
+        xv_codeset(c, e, v);
     c->split = 0;
 }
 
@@ -433,7 +427,7 @@ static void check_one(ectx *c, const x12_gelem *e, x12_str v, unsigned m)
     }
     c->composite = v;
     if (check_simple(c, e, v, m) && e->check)
-        codeset(c, e, v);
+        xv_codeset(c, e, v);
 }
 
 /* Check element value v whose byte classes are m. */
@@ -459,7 +453,7 @@ static void check_element_m(ectx *c, const x12_gelem *e, x12_str v, unsigned m)
             break;
         }
         if (rv.len)
-            check_one(c, e, rv, scan(c->cls, rv));
+            check_one(c, e, rv, xv_scan(c->cls, rv));
         if (!q)
             break;
         p = q + 1;
@@ -469,7 +463,7 @@ static void check_element_m(ectx *c, const x12_gelem *e, x12_str v, unsigned m)
 
 static void check_element(ectx *c, const x12_gelem *e, x12_str v)
 {
-    check_element_m(c, e, v, scan(c->cls, v));
+    check_element_m(c, e, v, xv_scan(c->cls, v));
 }
 
 /* ---- syntax notes -------------------------------------------------------- */
@@ -542,105 +536,112 @@ static void syntax_note(ectx *c, const x12_gsyntax *sn)
 
 /* ---- the segment --------------------------------------------------------- */
 
-void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
+void xv_ectx_init(ectx *c, xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
 {
     const x12_delims *dl = seg->delims;
     if (dl->element != v->cls_for.element || dl->component != v->cls_for.component ||
         dl->repetition != v->cls_for.repetition || dl->segment != v->cls_for.segment ||
         !v->cls_for.component)
         build_classes(v, dl);
-    const uint8_t *cls = v->cls;
-    ectx c = {.v = v, .s = s, .seg = seg, .cls = cls};
-    if (keybad) {
-        c.skip_el = s->key_el;
-        c.skip_comp = s->key_comp;
-    }
-    unsigned n = seg->nelem, last = 0;
-    const uint32_t *ee = seg->elem_end;
-    const char *raw = seg->raw;
+    /* field by field: this runs for every segment */
+    c->v = v;
+    c->s = s;
+    c->seg = seg;
+    c->elem = c->comp = c->rep = 0;
+    c->split = c->skip_codes = 0;
+    c->skip_el = keybad ? s->key_el : 0;
+    c->skip_comp = keybad ? s->key_comp : 0;
+    c->keybad = keybad;
     /* ST03 is checked against the registry's variants when the set opens */
-    int special = keybad || (!s->loop->id && s->tag32 == x12_tag32("ST", 2));
-    uint64_t present = 0;
-    for (unsigned i = 1; i <= n; i++) {
-        uint32_t b = ee[i - 1] + 1, en = ee[i];
-        if (b >= en)
-            continue;
-        last = i;
-        if (i < 64)
-            present |= (uint64_t)1 << i;
-        const char *p = raw + b;
-        size_t len = en - b;
-        const x12_gfast *f = i <= s->nel ? &s->fast[i] : NULL;
-        unsigned m = 0;
-        int scanned = 0;
-        if (f && f->kind && !special) {
-            /* a listed code (letters, digits, spaces) or a real date (digits)
-             * passes without looking at byte classes: it has none that
-             * matter when the separators are none of those bytes */
-            if (v->plain_delims &&
-                (f->kind == X12_FK_CODE ? f->plain && code_in(f, p, len)
-                                        : f->kind == X12_FK_DATE && len >= f->min && len <= f->max &&
-                                              x12_valid_date((x12_str){p, len}))) {
-                if (f->check) {
-                    c.elem = (int)i;
-                    c.composite = (x12_str){p, len};
-                    codeset(&c, f->e, c.composite);
-                }
-                continue;
+    c->special = keybad || (!s->loop->id && s->tag32 == x12_tag32("ST", 2));
+    c->cls = v->cls;
+}
+
+void xv_element(ectx *c, unsigned i, const char *p, size_t len)
+{
+    xv *v = c->v;
+    const x12_gseg *s = c->s;
+    const uint8_t *cls = c->cls;
+    int keybad = c->keybad;
+    const x12_gfast *f = i <= s->nel ? &s->fast[i] : NULL;
+    unsigned m = 0;
+    int scanned = 0;
+    if (f && f->kind && !c->special) {
+        /* a listed code (letters, digits, spaces) or a real date (digits)
+         * passes without looking at byte classes: it has none that
+         * matter when the separators are none of those bytes */
+        if (v->plain_delims &&
+            (f->kind == X12_FK_CODE ? f->plain && code_in(f, p, len)
+                                    : f->kind == X12_FK_DATE && len >= f->min && len <= f->max &&
+                                          x12_valid_date((x12_str){p, len}))) {
+            if (f->check) {
+                c->elem = (int)i;
+                c->composite = (x12_str){p, len};
+                xv_codeset(c, f->e, c->composite);
             }
-            scanned = 1;
-            for (size_t k = 0; k < len; k++)
-                m |= cls[(unsigned char)p[k]];
-            if (f->kind == X12_FK_COMP && !(m & CLS_REP)) {
-                c.elem = (int)i;
-                check_composite(&c, f->e, (x12_str){p, len});
-                continue;
+            return;
+        }
+        scanned = 1;
+        for (size_t k = 0; k < len; k++)
+            m |= cls[(unsigned char)p[k]];
+        if (f->kind == X12_FK_COMP && !(m & CLS_REP)) {
+            c->elem = (int)i;
+            check_composite(c, f->e, (x12_str){p, len});
+            return;
+        }
+        if (fast_pass(f, p, len, m)) {
+            if (f->check) {
+                c->elem = (int)i;
+                c->composite = (x12_str){p, len};
+                xv_codeset(c, f->e, c->composite);
             }
-            if (fast_pass(f, p, len, m)) {
-                if (f->check) {
-                    c.elem = (int)i;
-                    c.composite = (x12_str){p, len};
-                    codeset(&c, f->e, c.composite);
-                }
-                continue;
-            }
+            return;
         }
-        const x12_gelem *e = f ? f->e : NULL;
-        x12_str val = {p, len};
-        c.elem = (int)i;
-        if (!e) {
-            if (i <= s->maxpos)
-                not_used(&c, NULL, val);
-            continue;
-        }
-        if (e->usage == 'N') {
-            not_used(&c, e, val);
-            continue;
-        }
-        if (keybad && i == s->key_el && !s->key_comp)
-            continue; /* the key value: reported when the segment was placed */
-        /* ST03 of the header is checked against the registry's variants,
-         * not the table's codes; element 03 of any other segment is not */
-        c.skip_codes = !keybad && i == 3 && !s->loop->id && s->tag32 == x12_tag32("ST", 2);
-        if (scanned)
-            check_element_m(&c, e, val, m); /* the bytes were classified above */
-        else
-            check_element(&c, e, val);
-        c.skip_codes = 0;
     }
+    const x12_gelem *e = f ? f->e : NULL;
+    x12_str val = {p, len};
+    c->elem = (int)i;
+    if (!e) {
+        if (i <= s->maxpos)
+            not_used(c, NULL, val);
+        return;
+    }
+    if (e->usage == 'N') {
+        not_used(c, e, val);
+        return;
+    }
+    if (keybad && i == s->key_el && !s->key_comp)
+        return; /* the key value: reported when the segment was placed */
+    /* ST03 of the header is checked against the registry's variants,
+     * not the table's codes; element 03 of any other segment is not */
+    c->skip_codes = !keybad && i == 3 && !s->loop->id && s->tag32 == x12_tag32("ST", 2);
+    if (scanned)
+        check_element_m(c, e, val, m); /* the bytes were classified above */
+    else
+        check_element(c, e, val);
+    c->skip_codes = 0;
+}
+
+void xv_elements_end(ectx *c, unsigned last, uint64_t present)
+{
+    xv *v = c->v;
+    const x12_gseg *s = c->s;
+    const x12_segment *seg = c->seg;
+    unsigned n = seg->nelem;
+    const uint32_t *ee = seg->elem_end;
     if (last > s->maxpos) {
-        c.elem = (int)last;
+        c->elem = (int)last;
         char exp[48];
         snprintf(exp, sizeof exp, "at most %u elements", s->maxpos);
         x12_str lv = x12_elem(seg, last);
-        report(&c, 1, "element.too_many", "3", lv, exp, "the segment has %u elements", last);
+        report(c, 1, "element.too_many", "3", lv, exp, "the segment has %u elements", last);
     }
     if (!s->reqmask_ok || (s->reqmask & ~present)) {
         for (unsigned r = 0; r < s->nreq; r++) {
             unsigned i = s->req[r];
             if (i > n || ee[i - 1] + 1 >= ee[i]) {
-                c.elem = (int)i;
-                report(&c, 2, "element.missing", "1", none, "a value", "required element %s is missing",
+                c->elem = (int)i;
+                report(c, 2, "element.missing", "1", none, "a value", "required element %s is missing",
                        s->el[i]->name);
             }
         }
@@ -662,7 +663,7 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
             if (ok)
                 continue;
         }
-        syntax_note(&c, sn);
+        syntax_note(c, sn);
     }
     if (n > last && n > 0) {
         x12_diag d;
@@ -673,4 +674,23 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
         x12_diag_expected(&d, "no separator after the last value");
         xv_emit(v, &d);
     }
+}
+
+void xv_elements_all(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
+{
+    ectx c;
+    xv_ectx_init(&c, v, s, seg, keybad);
+    unsigned n = seg->nelem, last = 0;
+    const uint32_t *ee = seg->elem_end;
+    uint64_t present = 0;
+    for (unsigned i = 1; i <= n; i++) {
+        uint32_t b = ee[i - 1] + 1, en = ee[i];
+        if (b >= en)
+            continue;
+        last = i;
+        if (i < 64)
+            present |= (uint64_t)1 << i;
+        xv_element(&c, i, seg->raw + b, en - b);
+    }
+    xv_elements_end(&c, last, present);
 }

@@ -128,14 +128,28 @@ static xv_frame *push(xv *v, const x12_gloop *l)
     f->count = v->counts + (size_t)d * v->cap_child;
     f->slot = v->slots + (size_t)d * v->cap_slot;
     memset(f->count, 0, l->nchild * sizeof *f->count);
-    /* a slot is read only once seen (x12_val_rules.c) */
-    for (unsigned i = 0; i < l->nslot; i++)
-        f->slot[i].seen = 0;
-    f->start = *v->cur;
+    /* a slot is read only once seen (x12_val_rules.c): a new mark makes
+     * every slot of the frame unseen at once */
+    f->gen = ++v->slot_gen;
+    if (!f->gen) {
+        /* wrapped: renumber the open frames 1..d, keeping what their slots
+         * saw, so that no old mark can come back */
+        for (int e = 0; e < d; e++) {
+            xv_frame *o = &v->frames[e];
+            for (size_t i = 0; i < v->cap_slot; i++)
+                o->slot[i].gen = o->slot[i].gen == o->gen ? (uint32_t)e + 1 : 0;
+            o->gen = (uint32_t)e + 1;
+        }
+        for (size_t i = (size_t)d * v->cap_slot; i < v->cap_depth * v->cap_slot; i++)
+            v->slots[i].gen = 0;
+        f->gen = v->slot_gen = (uint32_t)d + 1;
+    }
+    f->start = xv_pos_of(v->cur);
     f->hl01[0] = '\0';
     f->hl04 = '\0';
     f->done = 0;
     f->rdone = 0;
+    f->odd = 0;
     return f;
 }
 
@@ -190,9 +204,14 @@ static void advance(xv *v, xv_frame *f, int k)
     const x12_gloop *l = f->loop;
     int from = current_group(f), to = l->group[k];
     int to_loop = l->child[k].loop != NULL;
+    /* nothing to look at: no required loop from `from` on, no required
+     * segment from done on (when a loop starts), before `to` */
+    int any = to > from && l->req_loops_before[to] != l->req_loops_before[from];
+    if (to_loop && to > f->done)
+        any |= l->req_segs_before[to] != l->req_segs_before[f->done];
     /* required children below done are settled: a segment there was
      * reported, a loop is behind from (done <= from) */
-    for (unsigned r = f->rdone; r < l->nreq; r++) {
+    for (unsigned r = f->rdone; any && r < l->nreq; r++) {
         int c = l->req[r];
         if (c >= to)
             break;
@@ -217,8 +236,10 @@ static void pop(xv *v)
 {
     xv_frame *f = &v->frames[v->top];
     const x12_gloop *l = f->loop;
-    int from = current_group(f);
-    for (unsigned r = f->rdone; r < l->nreq; r++) {
+    int from = current_group(f), nc = l->nchild;
+    int any = l->req_loops_before[nc] != l->req_loops_before[from] ||
+              l->req_segs_before[nc] != l->req_segs_before[f->done];
+    for (unsigned r = f->rdone; any && r < l->nreq; r++) {
         int k = l->req[r];
         if (f->count[k])
             continue;
@@ -234,6 +255,7 @@ static void pop(xv *v)
         xv_hl_end(v, f);
     if (v->g->balance)
         xv_balance_loop_end(v, l);
+    v->nodd -= f->odd;
     v->top--;
 }
 
@@ -371,6 +393,7 @@ static void out_of_order(xv *v, const x12_gseg *s, const xv_frame *f)
 void xv_loops_begin(xv *v)
 {
     v->top = -1;
+    v->nodd = 0;
     push(v, &v->g->root);
 }
 
@@ -398,6 +421,9 @@ static inline int tag_ok(uint32_t tag, size_t n)
  * it ignores every other one. */
 static inline int balance_tag(uint32_t t)
 {
+    /* most segments are told by their first letter: not B, C, P or S */
+    if (!((1u << (t & 31)) & (1u << ('B' & 31) | 1u << ('C' & 31) | 1u << ('P' & 31) | 1u << ('S' & 31))))
+        return 0;
     switch (t) {
     case TAG('C', 'L', 'M'): case TAG('S', 'V', '1'): case TAG('S', 'V', '2'): case TAG('S', 'V', '3'):
     case TAG('B', 'P', 'R'): case TAG('C', 'L', 'P'): case TAG('S', 'V', 'C'): case TAG('C', 'A', 'S'):
@@ -408,17 +434,84 @@ static inline int balance_tag(uint32_t t)
     }
 }
 
+static inline int memo_is(const xv_memo *m, const xv_frame *f, uint32_t tag, uint64_t key)
+{
+    return m->loop == f->loop && m->tag == tag && m->key == key && m->from == f->gfrom;
+}
+
+/* The memo slot for a segment with this tag at the current position, its
+ * key value in *key; NULL when placements cannot be remembered here (a frame
+ * entered out of order, a tag whose entries key on different elements, a
+ * key value longer than 7 bytes, no memory). */
+static xv_memo *memo_slot(xv *v, uint32_t tag, const x12_segment *seg, uint64_t *key)
+{
+    const x12_guide *g = v->g;
+    if (v->nodd || v->memo_g != g || v->full)
+        return NULL;
+    xv *w = v;
+    unsigned t = (tag * 2654435761u) >> 26;
+    if (w->tagkey[t].tag != tag) {
+        uint32_t h = (tag * 2654435761u) & g->tags_mask;
+        while (g->tags[h] != tag) {
+            if (!g->tags[h])
+                return NULL;
+            h = (h + 1) & g->tags_mask;
+        }
+        w->tagkey[t].tag = tag;
+        w->tagkey[t].el = g->tagkey[h].el;
+        w->tagkey[t].comp = g->tagkey[h].comp;
+        w->tagkey[t].ok = g->tagkey[h].ok;
+    }
+    const __typeof__(w->tagkey[0]) *tk = &w->tagkey[t];
+    if (!tk->ok)
+        return NULL;
+    uint64_t kv = 0;
+    if (tk->el) {
+        x12_str s = xv_value(v, seg, tk->el, tk->comp);
+        if (s.len > 7)
+            return NULL;
+        kv = (uint64_t)s.len << 56;
+        for (size_t b = 0; b < s.len; b++)
+            kv |= (uint64_t)(unsigned char)s.p[b] << (8 * b);
+    }
+    *key = kv;
+    const xv_frame *f = &v->frames[v->top];
+    uint64_t x = (uint64_t)(uintptr_t)f->loop * 0x9E3779B97F4A7C15u ^ (uint64_t)tag * 0xC2B2AE3D27D4EB4Fu ^
+                 (uint64_t)f->gfrom * 0x165667B19E3779F9u ^ kv * 0xD6E8FEB86659FD93u;
+    x ^= x >> 32;
+    x *= 0xBF58476D1CE4E5B9u;
+    x ^= x >> 29;
+    /* two ways: the first that holds this place, else the one to replace */
+    xv_memo *m = &v->memo[x & (XV_MEMO - 2)];
+    if (memo_is(&m[1], f, tag, kv))
+        return &m[1];
+    if (!memo_is(m, f, tag, kv))
+        m[1] = m[0]; /* the newer entry goes first, the older stays */
+    return m;
+}
+
 void xv_loops_segment(xv *v, const x12_segment *seg)
 {
     uint32_t tag = x12_tag32(seg->tag.p, seg->tag.len);
-    if (!tag || !tag_ok(tag, seg->tag.len))
-        return; /* a malformed tag: the tokenizer has reported it */
-    if (v->top < 0)
-        return; /* after the root closed (a stray segment after SE is the envelope's) */
+    if (!tag || v->top < 0)
+        return; /* a malformed tag (the tokenizer has reported it), or after the
+                 * root closed (a stray segment after SE is the envelope's) */
+    xv_classify(v, seg);
     place p;
-    if (!find(v, tag, seg, &p)) {
-        not_placed(v, tag, seg);
-        return;
+    uint64_t key = 0;
+    xv_memo *m = memo_slot(v, tag, seg, &key);
+    if (m && memo_is(m, &v->frames[v->top], tag, key)) {
+        p = (place){v->top - m->up, m->k, 1}; /* a tag of the guide: well formed */
+    } else {
+        if (!tag_ok(tag, seg->tag.len))
+            return; /* a malformed tag: the tokenizer has reported it */
+        if (!find(v, tag, seg, &p)) {
+            not_placed(v, tag, seg);
+            return;
+        }
+        if (m && p.how == 1)
+            *m = (xv_memo){v->frames[v->top].loop, key, tag, (uint16_t)v->frames[v->top].gfrom,
+                           (uint16_t)p.k, (uint16_t)(v->top - p.depth)};
     }
     int keybad = p.how == 3;
     xv_frame *f;
@@ -433,7 +526,7 @@ void xv_loops_segment(xv *v, const x12_segment *seg)
         if (s->max && c > s->max)
             over_max(v, s, NULL, c, s->max);
     } else {
-        int from = forward_from(v, v->top);
+        int from = keybad ? forward_from(v, v->top) : 0;
         while (v->top > p.depth)
             pop(v);
         f = &v->frames[p.depth];
@@ -451,6 +544,10 @@ void xv_loops_segment(xv *v, const x12_segment *seg)
             if (l->usage == 'N')
                 not_used(v, l->trigger, l);
             f = push(v, l);
+            if (p.how == 2) {
+                f->odd = 1; /* the frame below stays where it was */
+                v->nodd++;
+            }
             f->idx = 0; /* gfrom stays 0: the trigger's run */
             f->count[0] = 1;
             s = l->trigger;

@@ -18,6 +18,15 @@
 
 /* ---- rules --------------------------------------------------------------- */
 
+/* memcmp(a, b, n) == 0 for the few bytes of a code, without a call */
+static inline int same(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
 void xv_rules_segment(xv *v, xv_frame *f, const x12_gseg *s, const x12_segment *seg)
 {
     const x12_gloop *l = f->loop;
@@ -25,32 +34,33 @@ void xv_rules_segment(xv *v, xv_frame *f, const x12_gseg *s, const x12_segment *
         unsigned w = s->watch[i];
         const x12_gslot *gs = &l->slot[w];
         xv_slot *st = &f->slot[w];
-        if (st->seen)
+        if (st->gen == f->gen)
             continue; /* the first occurrence counts */
         if (gs->kind == X12_SLOT_VALUE) {
-            x12_str val = !gs->el ? seg->tag
-                          : gs->comp ? x12_comp(seg, gs->el, gs->comp) : x12_elem(seg, gs->el);
-            st->seen = 1;
+            x12_str val = !gs->el ? seg->tag : xv_value(v, seg, gs->el, gs->comp);
+            st->gen = f->gen;
             st->longer = val.len > sizeof st->val;
             st->len = (uint8_t)(st->longer ? sizeof st->val : val.len);
             memcpy(st->val, val.p, st->len);
-            st->pos = *v->cur;
+            st->pos = xv_pos_of(v->cur);
         } else {
             unsigned kel = s->key_el ? s->key_el : 1;
-            x12_str kv = s->key_comp ? x12_comp(seg, kel, s->key_comp) : x12_elem(seg, kel);
-            if (kv.len == gs->code.len && !memcmp(kv.p, gs->code.s, kv.len)) {
-                st->seen = 1;
-                st->pos = *v->cur;
+            x12_str kv = xv_value(v, seg, kel, s->key_comp);
+            if (kv.len == gs->code.len && same(kv.p, gs->code.s, kv.len)) {
+                st->gen = f->gen;
+                st->pos = xv_pos_of(v->cur);
             }
         }
     }
 }
 
-static int value_present(const xv_slot *st) { return st->seen && st->len > 0; }
+static int seen(const xv_frame *f, const xv_slot *st) { return st->gen == f->gen; }
 
-static int cond_holds(const x12_grule *r, const xv_slot *st)
+static int value_present(const xv_frame *f, const xv_slot *st) { return seen(f, st) && st->len > 0; }
+
+static int cond_holds(const xv_frame *f, const x12_grule *r, const xv_slot *st)
 {
-    int present = value_present(st);
+    int present = value_present(f, st);
     int in = present && !st->longer && x12_gcodes_has(&r->codes, st->val, st->len);
     switch (r->cond) {
     case X12_COND_EQ: return in;
@@ -62,20 +72,20 @@ static int cond_holds(const x12_grule *r, const xv_slot *st)
 }
 
 /* Whether the rule's target is there, and where (NULL: the loop start). */
-static int target_present(const xv_frame *f, const x12_grule *r, const x12_pos **where)
+static int target_present(const xv_frame *f, const x12_grule *r, const xv_pos **where)
 {
     *where = NULL;
     switch (r->target) {
     case X12_TARGET_LOOP:
         return f->count[r->target_index] > 0;
     case X12_TARGET_EL:
-        if (f->slot[r->target_slot].seen)
+        if (seen(f, &f->slot[r->target_slot]))
             *where = &f->slot[r->target_slot].pos;
-        return value_present(&f->slot[r->target_slot]);
+        return value_present(f, &f->slot[r->target_slot]);
     case X12_TARGET_SEG:
-        if (f->slot[r->target_slot].seen)
+        if (seen(f, &f->slot[r->target_slot]))
             *where = &f->slot[r->target_slot].pos;
-        return f->slot[r->target_slot].seen;
+        return seen(f, &f->slot[r->target_slot]);
     }
     return 0;
 }
@@ -86,9 +96,9 @@ void xv_rules_end(xv *v, xv_frame *f)
     for (unsigned i = 0; i < l->nrule; i++) {
         const x12_grule *r = &l->rule[i];
         const xv_slot *cs = &f->slot[r->cond_slot];
-        if (!cond_holds(r, cs))
+        if (!cond_holds(f, r, cs))
             continue;
-        const x12_pos *where;
+        const xv_pos *where;
         int present = target_present(f, r, &where);
         if (present == r->need)
             continue;
@@ -100,7 +110,8 @@ void xv_rules_end(xv *v, xv_frame *f)
             snprintf(tag, sizeof tag, "%s", r->target_seg->tag);
         else
             memcpy(tag, l->slot[r->target_slot].tag, sizeof tag);
-        xv_diag(v, &d, where ? where : &f->start, X12_SEV_ERROR, 4,
+        x12_pos at;
+        xv_diag(v, &d, xv_pos_full(v, where ? where : &f->start, &at), X12_SEV_ERROR, 4,
                 r->need ? "rule.need" : "rule.forbid", tag, l);
         if (r->target == X12_TARGET_EL) {
             d.elem = l->slot[r->target_slot].el;
@@ -185,10 +196,11 @@ void xv_hl_end(xv *v, xv_frame *f)
         if (l->child[k].loop && l->child[k].loop->is_hl)
             children += f->count[k];
     x12_str hl04 = {&f->hl04, 1};
+    x12_pos at;
     if (f->hl04 == '1' && !children)
-        hl_report(v, &f->start, l, "hl.child", 4, "7", hl04, "0 (no child level follows)",
+        hl_report(v, xv_pos_full(v, &f->start, &at), l, "hl.child", 4, "7", hl04, "0 (no child level follows)",
                   "HL04 says child levels follow, but none does");
     else if (f->hl04 == '0' && children)
-        hl_report(v, &f->start, l, "hl.child", 4, "7", hl04, "1 (child levels follow)",
+        hl_report(v, xv_pos_full(v, &f->start, &at), l, "hl.child", 4, "7", hl04, "1 (child levels follow)",
                   "HL04 says no child level follows, but one does");
 }

@@ -27,6 +27,16 @@ void xv_diag(xv *v, x12_diag *d, const x12_pos *pos, x12_severity sev, int level
     }
 }
 
+const x12_pos *xv_pos_full(const xv *v, const xv_pos *k, x12_pos *out)
+{
+    *out = v->st_pos;
+    out->offset = k->offset;
+    out->seg_no = k->seg_no;
+    out->seg_in_isa = k->seg_in_isa;
+    out->seg_in_st = k->seg_in_st;
+    return out;
+}
+
 static void count(xv *v, x12_severity sev)
 {
     if (sev == X12_SEV_WARNING) {
@@ -110,6 +120,7 @@ static void st_open(void *ctx, const x12_gs_info *gs, const x12_st_info *st)
     xv *v = ctx;
     v->nsets++;
     v->in_tx = 1;
+    v->st_pos = *v->cur;
     v->tx_errors = 0;
     v->g = NULL;
     v->top = -1;
@@ -149,6 +160,15 @@ static void st_open(void *ctx, const x12_gs_info *gs, const x12_st_info *st)
     if (!reserve(v, g)) {
         unchecked(v, "I6", "guide.nomem", NULL, "out of memory: the set was not validated");
         goto events;
+    }
+    if (g != v->memo_g) {
+        /* placements remembered for another guide mean nothing here */
+        if (!v->memo)
+            v->memo = malloc(XV_MEMO * sizeof *v->memo);
+        if (v->memo)
+            memset(v->memo, 0, XV_MEMO * sizeof *v->memo);
+        memset(v->tagkey, 0, sizeof v->tagkey);
+        v->memo_g = v->memo ? g : NULL;
     }
     v->g = g;
     v->have_hl = 0;
@@ -224,7 +244,11 @@ x12_validator *x12_validator_new(const char *file, x12_diag_fn fn, void *ctx)
     return v;
 }
 
-void x12_validator_use_guide(x12_validator *v, const x12_guide *g) { v->forced = g; }
+void x12_validator_use_guide(x12_validator *v, const x12_guide *g)
+{
+    v->forced = g;
+    v->memo_g = NULL; /* a new guide may sit where a freed one was */
+}
 
 void x12_validator_events(x12_validator *v, const x12_env_events *ev)
 {
@@ -272,5 +296,6 @@ void x12_validator_free(x12_validator *v)
     free(v->frames);
     free(v->counts);
     free(v->slots);
+    free(v->memo);
     free(v);
 }

@@ -37,8 +37,15 @@
  *
  * Memory: one frame per open loop, each with a counter per child entry and
  * the rule values of the loop, sized from the guide when a transaction set
- * starts.  Nothing grows with the size of the file or the transaction set.
- * No allocation per segment.
+ * starts, plus fixed tables: where segments were placed before (by loop,
+ * position, tag and key value; a few kilobytes) and one segment's bitmaps.
+ * Nothing grows with the size of the file or the transaction set.  No
+ * allocation per segment.
+ *
+ * Speed: most segments are placed by the memo of earlier placements and
+ * most values decided by bit tests on the segment (x12_val_fast.c); what
+ * those cannot pass takes the full checks, which alone report, so the
+ * diagnostics are the same either way (tests/test_validate_fast.c).
  */
 #ifndef X12_VALIDATE_H
 #define X12_VALIDATE_H

@@ -1,0 +1,259 @@
+/*
+ * test_validate_fast.c - the validator's fast paths (x12_val_fast.c, the
+ * placement memo of x12_val_loops.c) against its full checks.
+ *
+ * Every corpus file, and mutated copies of it (bytes replaced, deleted,
+ * inserted: separators, control bytes, digits, letters), is validated twice:
+ * as the engine does, and with every segment forced through the full checks
+ * and the full loop search.  The two diagnostic streams must be identical,
+ * field by field.  Buffers are allocated to the exact size, so a fast path
+ * that read past its segment would trip the sanitizers.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "x12_guide.h"
+#include "x12_val_internal.h"
+#include "x12_validate.h"
+#include "x12_writer.h"
+
+typedef struct sink {
+    char *buf;
+    size_t len, cap;
+} sink;
+
+static void put(sink *s, const char *text)
+{
+    size_t n = strlen(text);
+    if (s->len + n + 1 > s->cap) {
+        s->cap = (s->len + n + 1) * 2;
+        s->buf = realloc(s->buf, s->cap);
+        cr_assert_not_null(s->buf);
+    }
+    memcpy(s->buf + s->len, text, n + 1);
+    s->len += n;
+}
+
+static void on_diag(void *ctx, const x12_diag *d)
+{
+    char line[1024];
+    snprintf(line, sizeof line,
+             "%llu/%llu/%u/%u/%u/%u/%u/%s/%s/%s|%d|%d|%s|%s|%s|%s|%d|%d|%d|%s|%s|%s|%s|%s|%s|%s|%s|%u\n",
+             (unsigned long long)d->pos.offset, (unsigned long long)d->pos.seg_no, d->pos.seg_in_isa,
+             d->pos.seg_in_st, d->pos.isa_index, d->pos.gs_index, d->pos.st_index, d->pos.isa13,
+             d->pos.gs06, d->pos.st02, (int)d->severity, d->level, d->code, d->tag,
+             d->loop_id ? d->loop_id : "-", d->loop_name ? d->loop_name : "-", d->elem, d->comp, d->rep,
+             d->found, d->expected, d->msg, d->ik3, d->ik4, d->ik5, d->ak9, d->ta1, d->ele_ref);
+    put(ctx, line);
+}
+
+/* Validate len bytes at p; the diagnostics, one line each, into out.
+ * gen0: where the slot marks start (0: as a new validator does). */
+static void run_gen(const char *p, size_t len, int full, uint32_t gen0, sink *out)
+{
+    char *copy = malloc(len ? len : 1); /* exactly len: over-reads are caught */
+    cr_assert_not_null(copy);
+    memcpy(copy, p, len);
+    out->len = 0;
+    put(out, "");
+    x12_reader_opts ro = {.on_diag = on_diag, .diag_ctx = out};
+    x12_reader *r;
+    cr_assert_eq(x12_open_mem(&r, copy, len, "t", &ro, NULL), CH_OK);
+    x12_validator *v = x12_validator_new("t", on_diag, out);
+    cr_assert_not_null(v);
+    v->full = full;
+    if (gen0)
+        v->slot_gen = gen0;
+    x12_segment s;
+    unsigned long n = 0;
+    while (x12_next(r, &s) == X12_SEGMENT) {
+        x12_validator_feed(v, &s);
+        n++;
+    }
+    x12_validator_finish(v, n ? &s.pos : NULL);
+    x12_validator_free(v);
+    x12_close(r);
+    free(copy);
+}
+
+static void run(const char *p, size_t len, int full, sink *out) { run_gen(p, len, full, 0, out); }
+
+static uint64_t rng(uint64_t *st)
+{
+    *st ^= *st << 13;
+    *st ^= *st >> 7;
+    *st ^= *st << 17;
+    return *st;
+}
+
+/* A copy of p with one to three bytes replaced, deleted or inserted. */
+static char *mutate(const char *p, size_t len, uint64_t *st, size_t *out_len)
+{
+    static const char pool[] = "0123456789ABCDEFHIKLMNOPRSTUXZ*:^~>|.- \x01\x1f\x7f\n";
+    char *m = malloc(len + 4);
+    cr_assert_not_null(m);
+    memcpy(m, p, len);
+    size_t n = len;
+    unsigned edits = 1 + (unsigned)(rng(st) % 3);
+    for (unsigned k = 0; k < edits && n > 110; k++) {
+        /* mostly past the ISA, so most mutants are still read */
+        size_t at = 106 + (size_t)(rng(st) % (n - 106));
+        char ch = pool[rng(st) % (sizeof pool - 1)];
+        switch (rng(st) % 4) {
+        case 0:
+            memmove(m + at, m + at + 1, n - at - 1);
+            n--;
+            break;
+        case 1:
+            memmove(m + at + 1, m + at, n - at);
+            m[at] = ch;
+            n++;
+            break;
+        default:
+            m[at] = ch;
+            break;
+        }
+    }
+    *out_len = n;
+    return m;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    cr_assert_not_null(b);
+    *len = fread(b, 1, (size_t)n, fp);
+    fclose(fp);
+    return b;
+}
+
+static void same(const char *what, const char *p, size_t len, sink *a, sink *b)
+{
+    run(p, len, 0, a);
+    run(p, len, 1, b);
+    if (strcmp(a->buf, b->buf)) {
+        size_t i = 0;
+        while (a->buf[i] && a->buf[i] == b->buf[i])
+            i++;
+        while (i > 0 && a->buf[i - 1] != '\n')
+            i--;
+        cr_assert_fail("%s: fast and full checks differ at\n fast: %.300s\n full: %.300s", what, a->buf + i,
+                       b->buf + i);
+    }
+}
+
+Test(validate_fast, same_diagnostics_as_the_full_checks, .timeout = 120)
+{
+    const char *root = getenv("CH_ROOT") ? getenv("CH_ROOT") : ".";
+    static const char *const dirs[] = {"837p", "837i", "835", "999", "277ca", "bad"};
+    sink a = {0}, b = {0};
+    unsigned files = 0, mutants = 0;
+    for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/tests/corpus/%s", root, dirs[d]);
+        DIR *dp = opendir(dir);
+        cr_assert_not_null(dp, "%s", dir);
+        struct dirent *de;
+        while ((de = readdir(dp))) {
+            if (de->d_name[0] == '.')
+                continue;
+            char path[2048];
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            size_t len;
+            char *text = slurp(path, &len);
+            if (!text)
+                continue;
+            files++;
+            same(path, text, len, &a, &b);
+            uint64_t st = 0x9E3779B97F4A7C15u ^ (uint64_t)len * 31 ^ files;
+            for (int k = 0; k < 40; k++) {
+                size_t ml;
+                char *m = mutate(text, len, &st, &ml);
+                char what[2100];
+                snprintf(what, sizeof what, "%s (mutant %d)", path, k);
+                same(what, m, ml, &a, &b);
+                free(m);
+                mutants++;
+            }
+            free(text);
+        }
+        closedir(dp);
+    }
+    free(a.buf);
+    free(b.buf);
+    x12_guide_registry_free();
+    cr_assert_gt(files, 20, "corpus files found: %u", files);
+    cr_log_info("%u files, %u mutants: same diagnostics", files, mutants);
+}
+
+/* Every occurrence of from in text replaced by to (same length). */
+static void swap_all(char *text, const char *from, const char *to)
+{
+    for (char *q = text; (q = strstr(q, from)); q += strlen(from))
+        memcpy(q, to, strlen(to));
+}
+
+/* The slot marks of loop repeats wrap after 2^32 repeats; a file validated
+ * across the wrap reports exactly what it reports from a fresh start (with
+ * rule diagnostics in every claim: CLM05-3 7 needs a REF*F8). */
+Test(validate_fast, slot_marks_survive_their_wrap)
+{
+    const char *root = getenv("CH_ROOT") ? getenv("CH_ROOT") : ".";
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/corpus/837p/ims-x12_many_claims.txt", root);
+    size_t len;
+    char *text = slurp(path, &len);
+    cr_assert_not_null(text, "%s", path);
+    text = realloc(text, len + 1);
+    text[len] = '\0';
+    swap_all(text, "11:B:1", "11:B:7");
+    sink a = {0}, b = {0};
+    run_gen(text, len, 0, 0, &a);
+    cr_assert(strstr(a.buf, "rule.need"), "the edit yields rule diagnostics");
+    for (uint32_t back = 1; back < 400; back += 37) {
+        run_gen(text, len, 0, UINT32_MAX - back, &b);
+        cr_assert_str_eq(a.buf, b.buf, "marks starting %u before the wrap", back);
+    }
+    free(text);
+    free(a.buf);
+    free(b.buf);
+    x12_guide_registry_free();
+}
+
+/* The balancing's quick amount reader agrees with x12_parse_cents on every
+ * amount it takes (and leaves the rest to it). */
+Test(validate_fast, quick_amounts_agree_with_x12_parse_cents)
+{
+    static const char *const fixed[] = {"0", "1", "12", "125.7", "125.75", "125.755", ".5", "5.", "-5",
+                                        "+5", "1.2.3", "", "999999999999999", "99999999999999.9",
+                                        "9999999999999.99", "1234567890123456", "00.10", "0.01"};
+    int64_t a, b;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (xv_cents(fixed[i], strlen(fixed[i]), &a)) {
+            cr_assert_eq(x12_parse_cents(fixed[i], strlen(fixed[i]), &b), CH_OK, "%s", fixed[i]);
+            cr_assert_eq(a, b, "%s", fixed[i]);
+        }
+    uint64_t st = 12345;
+    static const char alphabet[] = "0123456789012345678901234567890123456789..-+ ";
+    for (int k = 0; k < 200000; k++) {
+        char buf[20];
+        size_t n = (size_t)(rng(&st) % 18);
+        for (size_t j = 0; j < n; j++)
+            buf[j] = alphabet[rng(&st) % (sizeof alphabet - 1)];
+        if (xv_cents(buf, n, &a)) {
+            cr_assert_eq(x12_parse_cents(buf, n, &b), CH_OK, "%.*s", (int)n, buf);
+            cr_assert_eq(a, b, "%.*s", (int)n, buf);
+        }
+    }
+    cr_assert(xv_cents("125.75", 6, &a) && a == 12575);
+    cr_assert(!xv_cents("", 0, &a));
+}
