@@ -16,7 +16,7 @@
 
 /* ============================================================== file helpers */
 
-static int write_all(int fd, const void *p, size_t n)
+int twrite_all(int fd, const void *p, size_t n)
 {
     const char *c = p;
     while (n) {
@@ -226,7 +226,7 @@ ch_code tsink_open(transport *t, tsink *s, const char *remote_name, const char *
 static int sink_store(void *ud, const void *p, size_t n)
 {
     tsink *s = ud;
-    if (write_all(s->fd, p, n) < 0) {
+    if (twrite_all(s->fd, p, n) < 0) {
         ch_error_set(&s->err, CH_ERR_IO, "%s: %s", s->tmp, strerror(errno));
         return -1;
     }

@@ -18,22 +18,6 @@
 
 #define CHUNK 65536
 
-static int write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 ch_code tgz_compress_fd(int in_fd, int out_fd, uint64_t *out_size, ch_error *err)
 {
     z_stream z;
@@ -69,7 +53,7 @@ ch_code tgz_compress_fd(int in_fd, int out_fd, uint64_t *out_size, ch_error *err
                 goto done;
             }
             size_t have = CHUNK - z.avail_out;
-            if (have && write_all(out_fd, out, have) < 0) {
+            if (have && twrite_all(out_fd, out, have) < 0) {
                 rc = ch_error_set(err, CH_ERR_IO, "gzip: write: %s", strerror(errno));
                 goto done;
             }
@@ -185,7 +169,7 @@ ch_code transport_gzip_file(const char *src, const char *dst, ch_error *err)
 
 static int emit_fd(void *ud, const void *p, size_t n)
 {
-    return write_all(*(int *)ud, p, n);
+    return twrite_all(*(int *)ud, p, n);
 }
 
 ch_code transport_gunzip_file(const char *src, const char *dst, ch_error *err)

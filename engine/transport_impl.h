@@ -118,6 +118,8 @@ size_t tsink_curl_write(char *p, size_t size, size_t nmemb, void *ud);
 ch_code tsink_commit(tsink *s, char hex[SHA256_HEX], uint64_t *size, ch_error *err);
 void tsink_abort(tsink *s);
 
+/* write(2) all n bytes, again after EINTR: 0, or -1 with errno. */
+int twrite_all(int fd, const void *p, size_t n);
 /* rename(2) that never replaces an existing target: 0, or -1 with errno
  * (EEXIST when the target is there). */
 int rename_noreplace(const char *from, const char *to);
