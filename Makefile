@@ -76,8 +76,11 @@ $(TESTBIN): $(LIB_OBJ) $(TEST_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
 
+# The benchmark programs are built too (not run), so a change that breaks
+# `make bench` fails here.
 test: deps
 	$(MAKE) $(BIN) $(TESTBIN)
+	$(MAKE) -C bench BUILD=$(abspath $(BUILD))/bench
 	CH_BIN=$(abspath $(BIN)) CH_ROOT=$(CURDIR) $(TESTBIN) -j2 --short-filename
 
 asan: deps
