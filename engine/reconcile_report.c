@@ -59,7 +59,7 @@ typedef struct adj_text {
     char g[4], reason[8];
     char *json;      /* {"group":..,"reason_text":"..." */
     size_t json_len;
-    const char *rt;  /* the reason's text, or "unknown code" */
+    char *rt;        /* the reason's text (its usage note left out), or "unknown code" */
 } adj_text;
 
 static FILE *open_tmp(const char *path, ch_error *err)
@@ -158,6 +158,17 @@ static void csv_field(char *buf, size_t cap, size_t *n, const char *s)
     csv_putn(buf, cap, n, "\"", 1);
 }
 
+/* The length of s up to the first cut (all of s when there is none), trailing
+ * blanks left out. */
+static size_t text_before(const char *s, const char *cut)
+{
+    const char *e = strstr(s, cut);
+    size_t n = e ? (size_t)(e - s) : strlen(s);
+    while (n && s[n - 1] == ' ')
+        n--;
+    return n;
+}
+
 /* The words of a group and reason code, rendered the first time they are
  * seen; NULL when out of memory. */
 static const adj_text *adj_text_of(report_set *rs, const char *g, const char *reason)
@@ -175,21 +186,31 @@ static const adj_text *adj_text_of(report_set *rs, const char *g, const char *re
     snprintf(t->reason, sizeof t->reason, "%s", reason);
     const char *gt = codes_text2("group_codes", "CAS01", g);
     const char *rt = codes_text("carc", reason);
-    t->rt = rt ? rt : "unknown code";
+    /* A report gives the code's meaning, not the code list's guidance to
+     * payers: "Contractual Obligations", not the paragraph after " -- ";
+     * a CARC without its "Usage:" note.  The lists keep the whole text. */
+    size_t gn = gt ? text_before(gt, " -- ") : 0;
+    if (!(t->rt = strndup(rt ? rt : "unknown code", rt ? text_before(rt, " Usage:") : 12)))
+        return NULL;
     json_out j;
     json_init(&j, NULL, 0);
     for (int pass = 0; pass < 2; pass++) {
         json_obj_begin(&j);
         json_kv_str(&j, "group", g);
-        json_kv_str(&j, "group_text", gt ? gt : "unknown code");
+        if (gt)
+            json_kv_strn(&j, "group_text", gt, gn);
+        else
+            json_kv_str(&j, "group_text", "unknown code");
         json_kv_str(&j, "reason", reason);
         json_kv_str(&j, "reason_text", t->rt);
         if (pass)
             break;
         t->json_len = json_len(&j);
         size_t need = t->json_len + 1;
-        if (!(t->json = malloc(need)))
+        if (!(t->json = malloc(need))) {
+            free(t->rt);
             return NULL;
+        }
         json_init(&j, t->json, need);
     }
     rs->ntexts++;
@@ -429,8 +450,10 @@ ch_code reconcile_reports_write(ledger *l, const char *spool, const char *report
     free(rs.v);
     free(rs.line);
     free(rs.obj);
-    for (size_t i = 0; i < rs.ntexts; i++)
+    for (size_t i = 0; i < rs.ntexts; i++) {
         free(rs.texts[i].json);
+        free(rs.texts[i].rt);
+    }
     free(rs.texts);
     free(rs.one);
     return rc;
