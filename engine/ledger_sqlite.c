@@ -620,8 +620,21 @@ static ch_code insert_claim(ledger *l, const ledger_submission *sub, unsigned ve
     ch_code rc = next_claim_id(l, &id, err);
     if (rc != CH_OK)
         return rc;
-    int n = snprintf(r->pcn, sizeof r->pcn, "%s%08" PRId64, sub->claim_prefix ? sub->claim_prefix : "", id);
-    if (n < 0 || (size_t)n >= sizeof r->pcn)
+    /* prefix + the id in at least 8 digits ("%s%08" PRId64), without printf:
+     * this runs for every claim taken in */
+    char digits[24];
+    size_t nd = 0;
+    for (uint64_t v = (uint64_t)id; v || nd < 8; v /= 10)
+        digits[nd++] = (char)('0' + v % 10);
+    const char *prefix = sub->claim_prefix ? sub->claim_prefix : "";
+    size_t np = strlen(prefix), n = np + nd;
+    if (n < sizeof r->pcn) {
+        memcpy(r->pcn, prefix, np);
+        for (size_t i = 0; i < nd; i++)
+            r->pcn[np + i] = digits[nd - 1 - i];
+        r->pcn[n] = '\0';
+    }
+    if (id < 0 || n >= sizeof r->pcn)
         return ch_error_set(err, CH_ERR_LIMIT, "ledger %s: claim %" PRId64 ": patient control number too long",
                             l->path, id);
     sqlite3_stmt *s = stmt(l, S_CLAIM_INSERT);
@@ -712,7 +725,12 @@ static ch_code submit(ledger *l, const ledger_submission *sub, ledger_intake_res
             return rc;
         r->outcome = LEDGER_NEW;
         r->version = 1;
-        snprintf(why, sizeof why, "taken in from %s", sub->source ? sub->source : "(unknown)");
+        /* "taken in from <source>" (truncated like snprintf would) */
+        const char *src = sub->source ? sub->source : "(unknown)";
+        size_t ns = strnlen(src, sizeof why - 15);
+        memcpy(why, "taken in from ", 14);
+        memcpy(why + 14, src, ns);
+        why[14 + ns] = '\0';
         if ((rc = insert_version(l, sub, 1, r->claim_id, at, err)) != CH_OK)
             return rc;
         return add_event(l, r->claim_id, at, sub->actor, NULL, "queued", why, 0, err);
