@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -317,10 +318,14 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
         sqlite3_bind_null(s, i);
 }
 
+/* A text column into a fixed buffer, truncated to fit; NULL reads as "".
+ * (No printf: batching reads a dozen of these per claim.) */
 static void col_text(sqlite3_stmt *s, int i, char *dst, size_t size)
 {
-    const unsigned char *t = sqlite3_column_text(s, i);
-    snprintf(dst, size, "%s", t ? (const char *)t : "");
+    const char *t = (const char *)sqlite3_column_text(s, i);
+    size_t n = t ? strnlen(t, size - 1) : 0;
+    memcpy(dst, t ? t : "", n);
+    dst[n] = '\0';
 }
 
 /* Statements that must go together run in the caller's transaction, or in
@@ -428,6 +433,10 @@ static ch_code migrate_txn(ledger *l, ch_error *err)
     return exec(l, "COMMIT", err);
 }
 
+static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+
+static void configure(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
 ch_code ledger_sqlite_open(ledger **out, const char *path, ch_error *err)
 {
     *out = NULL;
@@ -435,6 +444,9 @@ ch_code ledger_sqlite_open(ledger **out, const char *path, ch_error *err)
     if (!l)
         return ch_error_set(err, CH_ERR_NOMEM, "ledger %s: out of memory", path);
     snprintf(l->path, sizeof l->path, "%s", path);
+    /* before SQLite initializes: no memory statistics (their global mutex
+     * is taken on every allocation); too late is harmless */
+    pthread_once(&config_once, configure);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &l->db, flags, NULL) != SQLITE_OK) {
         ch_error_set(err, CH_ERR_DB, "ledger %s: %s", path, l->db ? sqlite3_errmsg(l->db) : "cannot open");
@@ -1232,9 +1244,13 @@ ch_code ledger_batch_move_claims(ledger *l, int64_t batch_id, ledger_state from,
                            "ORDER BY id",
                            -1, &e, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(l->db,
-                           "UPDATE claims SET state = ?5, batch_id = CASE WHEN ?7 THEN batch_id ELSE NULL END, "
-                           "last_error = CASE WHEN ?5 = 'failed' THEN ?6 ELSE last_error END, updated_at = ?2 "
-                           "WHERE batch_id = ?1 AND state = ?4",
+                           /* columns not named are left alone, and so are the indexes on them:
+                            * a batch made ready keeps its claims' batch and error */
+                           keep_batch && to != LEDGER_FAILED
+                               ? "UPDATE claims SET state = ?5, updated_at = ?2 WHERE batch_id = ?1 AND state = ?4"
+                               : "UPDATE claims SET state = ?5, batch_id = CASE WHEN ?7 THEN batch_id ELSE NULL END, "
+                                 "last_error = CASE WHEN ?5 = 'failed' THEN ?6 ELSE last_error END, updated_at = ?2 "
+                                 "WHERE batch_id = ?1 AND state = ?4",
                            -1, &u, NULL) != SQLITE_OK) {
         rc = db_err(l, err, "move batch claims");
     } else {
@@ -1247,8 +1263,9 @@ ch_code ledger_batch_move_claims(ledger *l, int64_t batch_id, ledger_state from,
                 bind_text(s, 3, actor && actor[0] ? actor : "engine");
             bind_text(s, 4, ledger_state_name(from));
             bind_text(s, 5, ledger_state_name(to));
-            bind_text(s, 6, why ? why : "");
-            if (i == 1)
+            if (sqlite3_bind_parameter_count(s) >= 6)
+                bind_text(s, 6, why ? why : "");
+            if (i == 1 && sqlite3_bind_parameter_count(s) >= 7)
                 sqlite3_bind_int(s, 7, keep_batch);
             if (sqlite3_step(s) != SQLITE_DONE)
                 rc = db_err(l, err, "move batch claims");
