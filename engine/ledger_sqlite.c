@@ -75,6 +75,7 @@ struct ledger {
     char txn_at[32];   /* when the open transaction began: its events' time */
     sqlite3_stmt *st[S__COUNT];
     struct ledger_remit_stmts *remit; /* ledger_remit.c's statements, prepared when first used */
+    lsq_ckpt *ckpt;                   /* checkpoints in the background */
 };
 
 /* --- schema ------------------------------------------------------------------ */
@@ -467,7 +468,8 @@ ch_code ledger_sqlite_open(ledger **out, const char *path, ch_error *err)
         /* a batch reads and rewrites tens of thousands of rows: keep them in
          * memory (64 MiB of cache; reading through mmap was no faster and
          * counts the whole file as resident) and checkpoint the WAL in larger
-         * steps */
+         * steps (on a thread of their own: ledger_ckpt.c; this limit is for
+         * when that cannot start) */
         (rc = exec(l, "PRAGMA cache_size = -65536", err)) != CH_OK ||
         (rc = exec(l, "PRAGMA wal_autocheckpoint = 32768", err)) != CH_OK ||
         (rc = exec(l, "PRAGMA temp_store = MEMORY", err)) != CH_OK || (rc = migrate(l, err)) != CH_OK) {
@@ -480,6 +482,7 @@ ch_code ledger_sqlite_open(ledger **out, const char *path, ch_error *err)
             ledger_close(l);
             return rc;
         }
+    l->ckpt = lsq_ckpt_start(l->db, l->path);
     *out = l;
     return CH_OK;
 }
@@ -491,6 +494,7 @@ void ledger_close(ledger *l)
     if (l->in_txn)
         ledger_rollback(l);
     ledger_remit_release(l);
+    lsq_ckpt_stop(l->ckpt);
     for (int i = 0; i < S__COUNT; i++)
         sqlite3_finalize(l->st[i]);
     sqlite3_close(l->db);
