@@ -17,161 +17,6 @@
 #include "log.h"
 #include "spool.h"
 
-#define SCRATCH_SIZE (1u << 20)  /* the largest claim: 999 lines are ~150 KB */
-
-/* --- one file's worth of claims, written to memory first ----------------------- */
-
-static int add_failure(chunk *ch, int64_t id, const char *pcn, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int add_failure(chunk *ch, int64_t id, const char *pcn, const char *fmt, ...)
-{
-    if (ch->nf == ch->capf) {
-        size_t cap = ch->capf ? ch->capf * 2 : 16;
-        failure *f = realloc(ch->f, cap * sizeof *f);
-        if (!f) {
-            ch->fatal = ch_error_set(&ch->fatal_err, CH_ERR_NOMEM, "batch: out of memory");
-            return 1;
-        }
-        ch->f = f;
-        ch->capf = cap;
-    }
-    failure *f = &ch->f[ch->nf++];
-    f->id = id;
-    snprintf(f->pcn, sizeof f->pcn, "%s", pcn);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(f->why, sizeof f->why, fmt, ap);
-    va_end(ap);
-    return 0;
-}
-
-/* "path: msg; path: msg (and 3 more)" */
-static void join_problems(const encounter_problems *p, char *out, size_t size)
-{
-    size_t n = 0;
-    out[0] = '\0';
-    unsigned shown = 0;
-    for (unsigned i = 0; i < p->n && n + 1 < size; i++) {
-        if (shown == 3) {
-            snprintf(out + n, size - n, " (and %u more)", p->n - shown + p->dropped);
-            return;
-        }
-        int k = snprintf(out + n, size - n, "%s%s: %s", i ? "; " : "", p->v[i].path, p->v[i].msg);
-        if (k < 0)
-            break;
-        n += (size_t)k;
-        shown++;
-    }
-}
-
-static int append(chunk *ch, const char *p, size_t n)
-{
-    if (ch->len + n > ch->bcap) {
-        size_t cap = ch->bcap ? ch->bcap * 2 : (1u << 20);
-        while (cap < ch->len + n)
-            cap *= 2;
-        char *b = realloc(ch->buf, cap);
-        if (!b)
-            return -1;
-        ch->buf = b;
-        ch->bcap = cap;
-    }
-    memcpy(ch->buf + ch->len, p, n);
-    ch->len += n;
-    return 0;
-}
-
-static int on_claim(void *vch, const ledger_claim *lc)
-{
-    chunk *ch = vch;
-    ch->fetched++;
-    ch_error err;
-    if (encounter_unpack(&ch->e, lc->doc, lc->doc_len, &err) != CH_OK)
-        return add_failure(ch, lc->id, lc->pcn, "its stored encounter cannot be read: %s", err.msg);
-    const payer_profile *pp = ch->ctx.profile;
-    encounter *e = &ch->e;
-    ch->probs.n = ch->probs.dropped = 0;
-    if (!payer_profile_accepts(pp, e->type))
-        encounter_problem_add(&ch->probs, "claim_type", "payer %s does not take %s claims", pp->name,
-                              encounter_type_name(e->type));
-    payer_profile_check(pp, e, &ch->probs);
-    if (ch->probs.n) {
-        char why[480];
-        join_problems(&ch->probs, why, sizeof why);
-        encounter_clear(e);
-        return add_failure(ch, lc->id, lc->pcn, "payer edits: %s", why);
-    }
-    /* a new transaction set when this one is full; HL 1 is the billing provider */
-    if (ch->st_claims == ch->per_st) {
-        ch->nst++;
-        ch->st_claims = 0;
-        ch->hl = 2;
-    }
-    rewind(ch->mf);
-    ch->w.count = 0;
-    unsigned used = 0;
-    ch_code rc = batch_837_claim(&ch->w, &ch->ctx, e, lc->pcn, ch->hl, &used, &err);
-    int64_t total = e->total_charge;
-    encounter_clear(e);
-    if (rc == CH_OK && fflush(ch->mf) != 0)
-        rc = ch_error_set(&err, CH_ERR_LIMIT, "larger than %u bytes", SCRATCH_SIZE);
-    long pos = ftell(ch->mf);
-    if (rc == CH_OK && (pos < 0 || (size_t)pos >= SCRATCH_SIZE))
-        rc = ch_error_set(&err, CH_ERR_LIMIT, "larger than %u bytes", SCRATCH_SIZE);
-    if (rc != CH_OK)
-        return add_failure(ch, lc->id, lc->pcn, "cannot be written: %s", err.msg);
-    if (ch->n == ch->cap) {
-        size_t cap = ch->cap ? ch->cap * 2 : 256;
-        bclaim *c = realloc(ch->c, cap * sizeof *c);
-        if (!c) {
-            ch->fatal = ch_error_set(&ch->fatal_err, CH_ERR_NOMEM, "batch: out of memory");
-            return 1;
-        }
-        ch->c = c;
-        ch->cap = cap;
-    }
-    bclaim *c = &ch->c[ch->n];
-    memset(c, 0, sizeof *c);
-    c->id = lc->id;
-    snprintf(c->pcn, sizeof c->pcn, "%s", lc->pcn);
-    c->off = ch->len;
-    c->len = (size_t)pos;
-    c->nseg = (unsigned)ch->w.count;
-    c->st = ch->nst - 1;
-    c->total = total;
-    if (append(ch, ch->scratch, (size_t)pos)) {
-        ch->fatal = ch_error_set(&ch->fatal_err, CH_ERR_NOMEM, "batch: out of memory");
-        return 1;
-    }
-    ch->n++;
-    ch->total += total;
-    ch->hl += used;
-    ch->st_claims++;
-    return 0;
-}
-
-static void chunk_reset(chunk *ch)
-{
-    ch->n = ch->nf = ch->len = 0;
-    ch->nst = 1;
-    ch->st_claims = 0;
-    ch->hl = 2;
-    ch->total = 0;
-    ch->fetched = 0;
-    ch->fatal = CH_OK;
-}
-
-static void chunk_free(chunk *ch)
-{
-    if (ch->mf)
-        fclose(ch->mf);
-    free(ch->scratch);
-    free(ch->c);
-    free(ch->f);
-    free(ch->buf);
-    encounter_clear(&ch->e);
-}
-
 typedef struct run {
     const config *cfg;
     ledger *l;
@@ -222,19 +67,21 @@ static void set_aside(run *r, const char *payer, const char *path, const char *r
  * claim left, or all failed).  *more is set when the group may have more
  * queued claims.
  */
-static ch_code prepare(run *r, batch_file *f, const ledger_group *g, int *more, ch_error *err)
+static ch_code prepare(run *r, batch_file *f, chunk *helper, const ledger_group *g, int *more, ch_error *err)
 {
     chunk *ch = f->ch;
     *more = 0;
     f->batch_id = 0;
-    chunk_reset(ch);
+    batch_chunk_reset(ch);
     const payer_profile *pp = ch->ctx.profile;
     ch_code rc = ledger_begin(r->l, err);
     if (rc != CH_OK)
         return rc;
     ledger_filter lf = {.practice = g->practice, .payer = g->payer, .claim_type = g->claim_type,
                         .state = LEDGER_QUEUED, .limit = pp->claims_per_file, .with_doc = 1};
-    rc = ledger_claims_each(r->l, &lf, on_claim, ch, err);
+    rc = ledger_claims_each(r->l, &lf, batch_chunk_collect, ch, err);
+    if (rc == CH_OK && ch->fatal == CH_OK)
+        batch_chunk_render(ch, helper);
     if (rc == CH_OK && ch->fatal != CH_OK)
         rc = ch_error_set(err, ch->fatal, "%s", ch->fatal_err.msg);
     for (size_t i = 0; i < ch->nf && rc == CH_OK; i++)
@@ -428,32 +275,6 @@ static ch_code settle(run *r, batch_file *f, const ledger_group *g, int *requeue
     return CH_OK;
 }
 
-static chunk *chunk_new(run *r, const config_practice *pr, const config_payer_link *link, const ledger_group *g)
-{
-    chunk *ch = calloc(1, sizeof *ch);
-    if (!ch)
-        return NULL;
-    ch->cfg = r->cfg;
-    ch->o = r->o;
-    ch->ctx.practice = pr;
-    ch->ctx.link = link;
-    ch->ctx.profile = link->profile;
-    ch->ctx.type = !strcmp(g->claim_type, "837I") ? ENC_INSTITUTIONAL : ENC_PROFESSIONAL;
-    time_t now = r->o->now ? r->o->now : time(NULL);
-    localtime_r(&now, &ch->ctx.now);
-    ch->per_st = (unsigned)link->profile->claims_per_transaction;
-    encounter_init(&ch->e);
-    ch->scratch = malloc(SCRATCH_SIZE);
-    ch->mf = ch->scratch ? fmemopen(ch->scratch, SCRATCH_SIZE, "w") : NULL;
-    if (!ch->mf) {
-        chunk_free(ch);
-        free(ch);
-        return NULL;
-    }
-    x12w_init(&ch->w, ch->mf, &link->profile->delims, 1);
-    return ch;
-}
-
 /*
  * Files of a group, two at a time: while one file is written, checked and
  * renamed into place on a thread of its own, this thread records the next
@@ -475,9 +296,12 @@ static ch_code group_run(run *r, const ledger_group *g, ch_error *err)
         return ch_error_set(err, CH_ERR_NOMEM, "batch: out of memory");
     ch_code rc = spool_dir(files[0].outdir, sizeof files[0].outdir, r->cfg->spool, SPOOL_OUTBOUND, g->payer, err);
     memcpy(files[1].outdir, files[0].outdir, sizeof files[1].outdir);
+    encounter_type type = !strcmp(g->claim_type, "837I") ? ENC_INSTITUTIONAL : ENC_PROFESSIONAL;
     for (int k = 0; k < 2 && rc == CH_OK; k++)
-        if (!(files[k].ch = chunk_new(r, pr, link, g)))
+        if (!(files[k].ch = batch_chunk_new(r->cfg, r->o, pr, link, type)))
             rc = ch_error_set(err, CH_ERR_NOMEM, "batch: out of memory");
+    /* renders half of each file's claims on a thread (none: all on this one) */
+    chunk *helper = rc == CH_OK ? batch_chunk_new(r->cfg, r->o, pr, link, type) : NULL;
     batch_file *prev = NULL; /* being written, or written and not yet settled */
     int more = 1;
     /* each round sends claims out of queued (into a file or onto the
@@ -486,7 +310,7 @@ static ch_code group_run(run *r, const ledger_group *g, ch_error *err)
         batch_file *cur = NULL;
         if (more) {
             cur = &files[round % 2];
-            rc = prepare(r, cur, g, &more, err);
+            rc = prepare(r, cur, helper, g, &more, err);
             if (rc != CH_OK || !cur->batch_id)
                 cur = NULL;
         }
@@ -513,10 +337,8 @@ static ch_code group_run(run *r, const ledger_group *g, ch_error *err)
         settle(r, prev, g, &requeued, NULL);
     }
     for (int k = 0; k < 2; k++)
-        if (files[k].ch) {
-            chunk_free(files[k].ch);
-            free(files[k].ch);
-        }
+        batch_chunk_free(files[k].ch);
+    batch_chunk_free(helper);
     free(files);
     return rc;
 }

@@ -38,6 +38,13 @@ typedef struct failure {
     char why[512];
 } failure;
 
+/* A queued claim as read from the ledger, before it is rendered. */
+typedef struct brow {
+    int64_t id;
+    char pcn[21];
+    size_t doc_off, doc_len;  /* its packed encounter in the chunk's docs */
+} brow;
+
 typedef struct chunk {
     const config *cfg;
     const batch_opts *o;
@@ -52,6 +59,11 @@ typedef struct chunk {
     unsigned nst, st_claims, hl;
     int64_t total;
     size_t fetched;
+    /* the rows read, until they are rendered */
+    brow *rows;
+    size_t nrows, caprows;
+    char *docs;
+    size_t dlen, dcap;
     /* rendering one claim */
     char *scratch;
     FILE *mf;
@@ -61,6 +73,29 @@ typedef struct chunk {
     ch_code fatal;
     ch_error fatal_err;
 } chunk;
+
+/* --- batch_render.c ---------------------------------------------------------------- */
+
+/* A chunk for the claims of one practice, payer and claim type; NULL when
+ * out of memory.  Free with batch_chunk_free(). */
+chunk *batch_chunk_new(const config *cfg, const batch_opts *o, const config_practice *pr,
+                       const config_payer_link *link, encounter_type type);
+void batch_chunk_free(chunk *ch);
+/* Empty it for the next file. */
+void batch_chunk_reset(chunk *ch);
+/* A ledger_claims_each callback: keeps the claim's row and a copy of its
+ * document (ch->fatal on running out of memory). */
+int batch_chunk_collect(void *ch, const ledger_claim *lc);
+/*
+ * Render the collected rows: each claim that passes the payer's edits and
+ * can be written goes into ch->buf and ch->c, in transaction sets of at
+ * most per_st claims, one set per per_st rows read (so a set holds fewer
+ * when claims of its rows fail); the others into ch->f with the reason.
+ * When there is more than one set, helper (another chunk of the same group,
+ * or NULL) renders the second half on a thread of its own.  The rows and
+ * their documents are released.
+ */
+void batch_chunk_render(chunk *ch, chunk *helper);
 
 /* The validation problems of a file, mapped to the claims they point at. */
 typedef struct blame {
