@@ -13,233 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "batch_837.h"
+#include "batch_int.h"
 #include "log.h"
-#include "sha256.h"
 #include "spool.h"
-
-#define SCRATCH_SIZE (1u << 20)  /* the largest claim: 999 lines are ~150 KB */
-#define MAX_BLAME_TEXT 4096
-
-/* --- one file's worth of claims, written to memory first ----------------------- */
-
-typedef struct bclaim {
-    int64_t id;
-    char pcn[21];
-    size_t off, len;         /* its segments in the chunk buffer */
-    unsigned nseg;
-    unsigned st;             /* transaction set, 0-based */
-    int64_t total;
-    uint64_t file_off, file_end;
-    int blamed;
-    char why[512];
-} bclaim;
-
-typedef struct failure {
-    int64_t id;
-    char pcn[21];
-    char why[512];
-} failure;
-
-typedef struct chunk {
-    const config *cfg;
-    const batch_opts *o;
-    batch_837_ctx ctx;
-    unsigned per_st;
-    bclaim *c;
-    size_t n, cap;
-    failure *f;
-    size_t nf, capf;
-    char *buf;
-    size_t len, bcap;
-    unsigned nst, st_claims, hl;
-    int64_t total;
-    size_t fetched;
-    /* rendering one claim */
-    char *scratch;
-    FILE *mf;
-    x12_writer w;
-    encounter e;
-    encounter_problems probs;
-    ch_code fatal;
-    ch_error fatal_err;
-} chunk;
-
-static int add_failure(chunk *ch, int64_t id, const char *pcn, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int add_failure(chunk *ch, int64_t id, const char *pcn, const char *fmt, ...)
-{
-    if (ch->nf == ch->capf) {
-        size_t cap = ch->capf ? ch->capf * 2 : 16;
-        failure *f = realloc(ch->f, cap * sizeof *f);
-        if (!f) {
-            ch->fatal = ch_error_set(&ch->fatal_err, CH_ERR_NOMEM, "batch: out of memory");
-            return 1;
-        }
-        ch->f = f;
-        ch->capf = cap;
-    }
-    failure *f = &ch->f[ch->nf++];
-    f->id = id;
-    snprintf(f->pcn, sizeof f->pcn, "%s", pcn);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(f->why, sizeof f->why, fmt, ap);
-    va_end(ap);
-    return 0;
-}
-
-/* "path: msg; path: msg (and 3 more)" */
-static void join_problems(const encounter_problems *p, char *out, size_t size)
-{
-    size_t n = 0;
-    out[0] = '\0';
-    unsigned shown = 0;
-    for (unsigned i = 0; i < p->n && n + 1 < size; i++) {
-        if (shown == 3) {
-            snprintf(out + n, size - n, " (and %u more)", p->n - shown + p->dropped);
-            return;
-        }
-        int k = snprintf(out + n, size - n, "%s%s: %s", i ? "; " : "", p->v[i].path, p->v[i].msg);
-        if (k < 0)
-            break;
-        n += (size_t)k;
-        shown++;
-    }
-}
-
-static int append(chunk *ch, const char *p, size_t n)
-{
-    if (ch->len + n > ch->bcap) {
-        size_t cap = ch->bcap ? ch->bcap * 2 : (1u << 20);
-        while (cap < ch->len + n)
-            cap *= 2;
-        char *b = realloc(ch->buf, cap);
-        if (!b)
-            return -1;
-        ch->buf = b;
-        ch->bcap = cap;
-    }
-    memcpy(ch->buf + ch->len, p, n);
-    ch->len += n;
-    return 0;
-}
-
-static int on_claim(void *vch, const ledger_claim *lc)
-{
-    chunk *ch = vch;
-    ch->fetched++;
-    ch_error err;
-    if (encounter_unpack(&ch->e, lc->doc, lc->doc_len, &err) != CH_OK)
-        return add_failure(ch, lc->id, lc->pcn, "its stored encounter cannot be read: %s", err.msg);
-    const payer_profile *pp = ch->ctx.profile;
-    encounter *e = &ch->e;
-    ch->probs.n = ch->probs.dropped = 0;
-    if (!payer_profile_accepts(pp, e->type))
-        encounter_problem_add(&ch->probs, "claim_type", "payer %s does not take %s claims", pp->name,
-                              encounter_type_name(e->type));
-    payer_profile_check(pp, e, &ch->probs);
-    if (ch->probs.n) {
-        char why[480];
-        join_problems(&ch->probs, why, sizeof why);
-        encounter_clear(e);
-        return add_failure(ch, lc->id, lc->pcn, "payer edits: %s", why);
-    }
-    /* a new transaction set when this one is full; HL 1 is the billing provider */
-    if (ch->st_claims == ch->per_st) {
-        ch->nst++;
-        ch->st_claims = 0;
-        ch->hl = 2;
-    }
-    rewind(ch->mf);
-    ch->w.count = 0;
-    unsigned used = 0;
-    ch_code rc = batch_837_claim(&ch->w, &ch->ctx, e, lc->pcn, ch->hl, &used, &err);
-    int64_t total = e->total_charge;
-    encounter_clear(e);
-    if (rc == CH_OK && fflush(ch->mf) != 0)
-        rc = ch_error_set(&err, CH_ERR_LIMIT, "larger than %u bytes", SCRATCH_SIZE);
-    long pos = ftell(ch->mf);
-    if (rc == CH_OK && (pos < 0 || (size_t)pos >= SCRATCH_SIZE))
-        rc = ch_error_set(&err, CH_ERR_LIMIT, "larger than %u bytes", SCRATCH_SIZE);
-    if (rc != CH_OK)
-        return add_failure(ch, lc->id, lc->pcn, "cannot be written: %s", err.msg);
-    if (ch->n == ch->cap) {
-        size_t cap = ch->cap ? ch->cap * 2 : 256;
-        bclaim *c = realloc(ch->c, cap * sizeof *c);
-        if (!c) {
-            ch->fatal = ch_error_set(&ch->fatal_err, CH_ERR_NOMEM, "batch: out of memory");
-            return 1;
-        }
-        ch->c = c;
-        ch->cap = cap;
-    }
-    bclaim *c = &ch->c[ch->n];
-    memset(c, 0, sizeof *c);
-    c->id = lc->id;
-    snprintf(c->pcn, sizeof c->pcn, "%s", lc->pcn);
-    c->off = ch->len;
-    c->len = (size_t)pos;
-    c->nseg = (unsigned)ch->w.count;
-    c->st = ch->nst - 1;
-    c->total = total;
-    if (append(ch, ch->scratch, (size_t)pos)) {
-        ch->fatal = ch_error_set(&ch->fatal_err, CH_ERR_NOMEM, "batch: out of memory");
-        return 1;
-    }
-    ch->n++;
-    ch->total += total;
-    ch->hl += used;
-    ch->st_claims++;
-    return 0;
-}
-
-static void chunk_reset(chunk *ch)
-{
-    ch->n = ch->nf = ch->len = 0;
-    ch->nst = 1;
-    ch->st_claims = 0;
-    ch->hl = 2;
-    ch->total = 0;
-    ch->fetched = 0;
-    ch->fatal = CH_OK;
-}
-
-static void chunk_free(chunk *ch)
-{
-    if (ch->mf)
-        fclose(ch->mf);
-    free(ch->scratch);
-    free(ch->c);
-    free(ch->f);
-    free(ch->buf);
-    encounter_clear(&ch->e);
-}
-
-/* --- writing the file (through a hash) ----------------------------------------------- */
-
-typedef struct hashed_out {
-    int fd;
-    sha256_ctx h;
-    uint64_t bytes;
-} hashed_out;
-
-static ssize_t hashed_write(void *vt, const char *buf, size_t n)
-{
-    hashed_out *t = vt;
-    size_t done = 0;
-    while (done < n) {
-        ssize_t w = write(t->fd, buf + done, n - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return done ? (ssize_t)done : -1;
-        done += (size_t)w;
-    }
-    sha256_update(&t->h, buf, n);
-    t->bytes += n;
-    return (ssize_t)n;
-}
 
 typedef struct run {
     const config *cfg;
@@ -250,132 +26,6 @@ typedef struct run {
     ch_code deferred;          /* an error of one group, returned at the end */
     ch_error deferred_err;
 } run;
-
-static void hex_digest(sha256_ctx *h, char hex[65])
-{
-    static const char digits[] = "0123456789abcdef";
-    unsigned char d[32];
-    sha256_final(h, d);
-    for (int i = 0; i < 32; i++) {
-        hex[2 * i] = digits[d[i] >> 4];
-        hex[2 * i + 1] = digits[d[i] & 15];
-    }
-    hex[64] = '\0';
-}
-
-static ch_code write_file(chunk *ch, const char *tmp, uint64_t isa13, uint64_t gs06, uint64_t st02, int64_t batch_id,
-                          uint64_t *bytes, char hash[65], ch_error *err)
-{
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return ch_error_set(err, CH_ERR_IO, "%s: %s", tmp, strerror(errno));
-    hashed_out t;
-    memset(&t, 0, sizeof t);
-    t.fd = fd;
-    sha256_init(&t.h);
-    cookie_io_functions_t io = {.read = NULL, .write = hashed_write, .seek = NULL, .close = NULL};
-    FILE *fp = fopencookie(&t, "w", io);
-    if (!fp) {
-        close(fd);
-        return ch_error_set(err, CH_ERR_NOMEM, "%s: out of memory", tmp);
-    }
-    setvbuf(fp, NULL, _IOFBF, 1u << 20);
-    x12_writer w;
-    x12w_init(&w, fp, &ch->ctx.profile->delims, 1);
-    ch_code rc = batch_837_isa(&w, &ch->ctx, isa13, err);
-    if (rc == CH_OK)
-        rc = batch_837_gs(&w, &ch->ctx, gs06, err);
-    size_t k = 0;
-    for (unsigned s = 0; s < ch->nst && rc == CH_OK; s++) {
-        char st02s[16], bht03[48];
-        snprintf(st02s, sizeof st02s, "%04" PRIu64, st02 + s);
-        /* digits only: safe whatever delimiters the payer uses */
-        snprintf(bht03, sizeof bht03, "%06" PRId64 "%03u", batch_id, s + 1);
-        if ((rc = batch_837_st(&w, &ch->ctx, st02s, bht03, err)) != CH_OK)
-            break;
-        for (; k < ch->n && ch->c[k].st == s; k++) {
-            bclaim *c = &ch->c[k];
-            c->file_off = w.bytes;
-            if (fwrite(ch->buf + c->off, 1, c->len, fp) != c->len) {
-                rc = ch_error_set(err, CH_ERR_IO, "%s: %s", tmp, strerror(errno));
-                break;
-            }
-            w.bytes += c->len; /* the writer's running offset: keep it the file's */
-            w.count += c->nseg;
-            c->file_end = w.bytes;
-        }
-        if (rc == CH_OK)
-            rc = batch_837_se(&w, st02s, err);
-    }
-    if (rc == CH_OK)
-        rc = batch_837_ge(&w, ch->nst, gs06, err);
-    if (rc == CH_OK)
-        rc = batch_837_iea(&w, isa13, err);
-    if (fflush(fp) != 0 && rc == CH_OK)
-        rc = ch_error_set(err, CH_ERR_IO, "%s: %s", tmp, strerror(errno));
-    fclose(fp);
-    if (rc == CH_OK && fsync(fd) < 0)
-        rc = ch_error_set(err, CH_ERR_IO, "%s: fsync: %s", tmp, strerror(errno));
-    if (close(fd) < 0 && rc == CH_OK)
-        rc = ch_error_set(err, CH_ERR_IO, "%s: %s", tmp, strerror(errno));
-    *bytes = t.bytes;
-    hex_digest(&t.h, hash);
-    return rc;
-}
-
-/* --- validation: which claim does a problem point at? --------------------------------- */
-
-typedef struct blame {
-    chunk *ch;
-    unsigned claim_problems, file_problems;
-    char file_first[512];
-    char report[MAX_BLAME_TEXT];
-    size_t rlen;
-} blame;
-
-static bclaim *claim_at(chunk *ch, uint64_t off)
-{
-    size_t lo = 0, hi = ch->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ch->c[mid].file_end <= off)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < ch->n && ch->c[lo].file_off <= off && off < ch->c[lo].file_end)
-        return &ch->c[lo];
-    return NULL;
-}
-
-static void on_diag(void *vb, const x12_diag *d)
-{
-    blame *b = vb;
-    if (d->severity == X12_SEV_WARNING)
-        return;
-    char line[768];
-    x12_diag_format(d, line, sizeof line, 0); /* without the value found: it may be PHI */
-    bclaim *c = claim_at(b->ch, d->pos.offset);
-    if (c) {
-        b->claim_problems++;
-        if (!c->blamed) {
-            c->blamed = 1;
-            snprintf(c->why, sizeof c->why, "the batch file check found: %s", line);
-        }
-    } else {
-        if (!b->file_problems++)
-            snprintf(b->file_first, sizeof b->file_first, "%s", line);
-    }
-    if (b->rlen + 1 < sizeof b->report) {
-        int k = snprintf(b->report + b->rlen, sizeof b->report - b->rlen, "%s%s%s\n", c ? "claim " : "",
-                         c ? c->pcn : "", c ? ": " : "");
-        if (k > 0)
-            b->rlen += (size_t)k < sizeof b->report - b->rlen ? (size_t)k : sizeof b->report - b->rlen - 1;
-        k = snprintf(b->report + b->rlen, sizeof b->report - b->rlen, "%s\n", line);
-        if (k > 0)
-            b->rlen += (size_t)k < sizeof b->report - b->rlen ? (size_t)k : sizeof b->report - b->rlen - 1;
-    }
-}
 
 /* --- one file --------------------------------------------------------------------------- */
 
@@ -410,20 +60,28 @@ static void set_aside(run *r, const char *payer, const char *path, const char *r
 }
 
 /*
- * Make one file from the next queued claims of a group.  *more is set when
- * the group may have more queued claims.
+ * The first half of a file: in one ledger transaction, the next queued
+ * claims of the group are rendered (those that fail go to the worklist),
+ * control numbers allocated and the batch recorded ("writing") with its
+ * claims batched.  f->batch_id is 0 when there is no file to write (no
+ * claim left, or all failed).  *more is set when the group may have more
+ * queued claims.
  */
-static ch_code one_file(run *r, chunk *ch, const ledger_group *g, const char *outdir, int *more, ch_error *err)
+static ch_code prepare(run *r, batch_file *f, chunk *helper, const ledger_group *g, int *more, ch_error *err)
 {
+    chunk *ch = f->ch;
     *more = 0;
-    chunk_reset(ch);
+    f->batch_id = 0;
+    batch_chunk_reset(ch);
     const payer_profile *pp = ch->ctx.profile;
     ch_code rc = ledger_begin(r->l, err);
     if (rc != CH_OK)
         return rc;
-    ledger_filter f = {.practice = g->practice, .payer = g->payer, .claim_type = g->claim_type,
-                       .state = LEDGER_QUEUED, .limit = pp->claims_per_file, .with_doc = 1};
-    rc = ledger_claims_each(r->l, &f, on_claim, ch, err);
+    ledger_filter lf = {.practice = g->practice, .payer = g->payer, .claim_type = g->claim_type,
+                        .state = LEDGER_QUEUED, .limit = pp->claims_per_file, .with_doc = 1};
+    rc = ledger_claims_each(r->l, &lf, batch_chunk_collect, ch, err);
+    if (rc == CH_OK && ch->fatal == CH_OK)
+        batch_chunk_render(ch, helper);
     if (rc == CH_OK && ch->fatal != CH_OK)
         rc = ch_error_set(err, ch->fatal, "%s", ch->fatal_err.msg);
     for (size_t i = 0; i < ch->nf && rc == CH_OK; i++)
@@ -461,8 +119,7 @@ static ch_code one_file(run *r, chunk *ch, const ledger_group *g, const char *ou
         rc = ledger_control_next(r->l, sender, receiver, LEDGER_GS06, 1, &gs06, err);
     if (rc == CH_OK)
         rc = ledger_control_next(r->l, sender, receiver, LEDGER_ST02, ch->nst, &st02, err);
-    char name[128];
-    snprintf(name, sizeof name, "%s-%s-%09" PRIu64 ".x12", g->claim_type, g->practice, isa13);
+    snprintf(f->name, sizeof f->name, "%s-%s-%09" PRIu64 ".x12", g->claim_type, g->practice, isa13);
     if (rc == CH_OK) {
         snprintf(b->practice, sizeof b->practice, "%s", g->practice);
         snprintf(b->payer, sizeof b->payer, "%s", g->payer);
@@ -475,12 +132,12 @@ static ch_code one_file(run *r, chunk *ch, const ledger_group *g, const char *ou
         b->st_count = ch->nst;
         b->claim_count = (unsigned)ch->n;
         b->total_cents = ch->total;
-        snprintf(b->file, sizeof b->file, "%s/%s/%s", SPOOL_OUTBOUND, g->payer, name);
+        snprintf(b->file, sizeof b->file, "%s/%s/%s", SPOOL_OUTBOUND, g->payer, f->name);
         rc = ledger_batch_create(r->l, b, err);
     }
     if (rc == CH_OK) {
         char why[256];
-        snprintf(why, sizeof why, "batch %" PRId64 ": %s", b->id, name);
+        snprintf(why, sizeof why, "batch %" PRId64 ": %s", b->id, f->name);
         for (size_t i = 0; i < ch->n; i++)
             ids[i] = ch->c[i].id;
         rc = ledger_batch_add_claims(r->l, b->id, ids, ch->n, r->actor, why, err);
@@ -490,66 +147,72 @@ static ch_code one_file(run *r, chunk *ch, const ledger_group *g, const char *ou
         rc = ledger_commit(r->l, err);
     else
         ledger_rollback(r->l);
-    if (rc != CH_OK) {
-        free(b);
+    int64_t id = b->id;
+    free(b);
+    if (rc != CH_OK)
         return rc;
-    }
     for (size_t i = 0; i < ch->nf; i++)
         report_failure(r, g->practice, g->payer, ch->f[i].id, ch->f[i].pcn, ch->f[i].why);
+    f->batch_id = id;
+    f->isa13 = isa13;
+    f->gs06 = gs06;
+    f->st02 = st02;
+    snprintf(f->tmp, sizeof f->tmp, "%s/.%s.tmp", f->outdir, f->name);
+    snprintf(f->final, sizeof f->final, "%s/%s", f->outdir, f->name);
+    f->validate = r->o->validate ? r->o->validate : batch_validate_file;
+    *more = ch->fetched >= pp->claims_per_file;
+    return CH_OK;
+}
 
-    /* write, then check */
-    char tmp[PATH_MAX], final[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", outdir, name);
-    snprintf(final, sizeof final, "%s/%s", outdir, name);
-    uint64_t bytes = 0;
-    char hash[65];
-    rc = write_file(ch, tmp, isa13, gs06, st02, b->id, &bytes, hash, err);
-    blame bl;
-    memset(&bl, 0, sizeof bl);
-    bl.ch = ch;
-    batch_validation val = {0, 0, 0};
-    if (rc == CH_OK) {
-        batch_validate_fn validate = r->o->validate ? r->o->validate : batch_validate_file;
-        rc = validate(tmp, on_diag, &bl, &val, err);
-    }
-    if (rc != CH_OK) {
+/*
+ * The second half, once the file was written and checked (batch_file_wait):
+ * clean and in place, the batch and its claims are ready.  Not clean: the
+ * claims a problem points at go to failed with the problem; the rest go
+ * back to queued (*requeued is set) and into a later file; the written file
+ * is set aside in archive/discarded/<payer>/ with a .error.
+ */
+static ch_code settle(run *r, batch_file *f, const ledger_group *g, int *requeued, ch_error *err)
+{
+    chunk *ch = f->ch;
+    char file[PATH_MAX];
+    snprintf(file, sizeof file, "%s/%s/%s", SPOOL_OUTBOUND, g->payer, f->name);
+    ch_code rc;
+    if (f->rc != CH_OK) {
         /* could not write or read it: the claims go back, the batch is dropped */
+        if (err)
+            *err = f->err;
         ch_error e2;
         char why[CH_ERROR_MSG + 64];
-        snprintf(why, sizeof why, "batch %" PRId64 " not written: %s", b->id, err->msg);
+        snprintf(why, sizeof why, "batch %" PRId64 " not written: %s", f->batch_id, f->err.msg);
         char aside[PATH_MAX];
-        if (access(tmp, F_OK) == 0)
-            set_aside(r, g->payer, tmp, why, aside, sizeof aside);
+        if (access(f->tmp, F_OK) == 0)
+            set_aside(r, g->payer, f->tmp, why, aside, sizeof aside);
         if (ledger_begin(r->l, &e2) == CH_OK) {
-            if (ledger_batch_move_claims(r->l, b->id, LEDGER_BATCHED, LEDGER_QUEUED, 0, r->actor, why, NULL, &e2) ==
-                    CH_OK &&
-                ledger_batch_update(r->l, b->id, "discarded", bytes, NULL, why, &e2) == CH_OK)
+            if (ledger_batch_move_claims(r->l, f->batch_id, LEDGER_BATCHED, LEDGER_QUEUED, 0, r->actor, why, NULL,
+                                         &e2) == CH_OK &&
+                ledger_batch_update(r->l, f->batch_id, "discarded", f->bytes, NULL, why, &e2) == CH_OK)
                 ledger_commit(r->l, &e2);
             else
                 ledger_rollback(r->l);
         }
-        free(b);
-        return rc;
+        return f->rc;
     }
 
-    if (val.errors == 0) {
-        if (rename(tmp, final) < 0) {
-            rc = ch_error_set(err, CH_ERR_IO, "%s: rename: %s", final, strerror(errno));
-            free(b);
-            return rc; /* the batch stays "writing": the next run settles it */
-        }
-        if ((rc = spool_sync_dir(outdir, err)) != CH_OK) {
-            free(b);
-            return rc;
+    if (f->val.errors == 0) {
+        if (!f->renamed) {
+            /* the batch stays "writing": the next run settles it */
+            if (err)
+                *err = f->place_err;
+            return f->place_rc;
         }
         char why[256];
-        snprintf(why, sizeof why, "batch %" PRId64 ": %s validated", b->id, name);
+        snprintf(why, sizeof why, "batch %" PRId64 ": %s validated", f->batch_id, f->name);
         uint64_t moved = 0;
         if ((rc = ledger_begin(r->l, err)) == CH_OK) {
-            rc = ledger_batch_update(r->l, b->id, "ready", bytes, hash, NULL, err);
+            rc = ledger_batch_update(r->l, f->batch_id, "ready", f->bytes, f->hash, NULL, err);
             if (rc == CH_OK)
-                rc = ledger_batch_move_claims(r->l, b->id, LEDGER_BATCHED, LEDGER_READY, 1, r->actor, why, &moved,
-                                              err);
+                rc = ledger_batch_move_claims(r->l, f->batch_id, LEDGER_BATCHED, LEDGER_READY, 1, r->actor, why,
+                                              &moved, err);
             if (rc == CH_OK)
                 rc = ledger_commit(r->l, err);
             else
@@ -559,65 +222,66 @@ static ch_code one_file(run *r, chunk *ch, const ledger_group *g, const char *ou
             r->rep->files++;
             r->rep->transactions += ch->nst;
             r->rep->claims += ch->n;
-            r->rep->bytes += bytes;
+            r->rep->bytes += f->bytes;
             r->rep->total_cents += ch->total;
-            log_msg(LOG_INFO, "batch: %s: %zu claim%s in %u transaction set%s, batch %" PRId64, b->file, ch->n,
-                    ch->n == 1 ? "" : "s", ch->nst, ch->nst == 1 ? "" : "s", b->id);
+            log_msg(LOG_INFO, "batch: %s: %zu claim%s in %u transaction set%s, batch %" PRId64, file, ch->n,
+                    ch->n == 1 ? "" : "s", ch->nst, ch->nst == 1 ? "" : "s", f->batch_id);
             if (r->o->on_file) {
-                batch_file_result fr = {g->practice, g->payer, g->claim_type, final, b->id, isa13,
-                                        (unsigned)ch->n, ch->nst, ch->total, bytes, 0};
+                batch_file_result fr = {g->practice, g->payer, g->claim_type, f->final, f->batch_id, f->isa13,
+                                        (unsigned)ch->n, ch->nst, ch->total, f->bytes, 0};
                 r->o->on_file(r->o->ctx, &fr);
             }
-            *more = ch->fetched >= pp->claims_per_file;
         }
-        free(b);
         return rc;
     }
 
-    /* problems: the claims they point at fail, the others go into the next file */
     char why[600];
-    snprintf(why, sizeof why, "batch %" PRId64 " discarded: its file check found %u problem%s", b->id, val.errors,
-             val.errors == 1 ? "" : "s");
+    snprintf(why, sizeof why, "batch %" PRId64 " discarded: its file check found %u problem%s", f->batch_id,
+             f->val.errors, f->val.errors == 1 ? "" : "s");
     char aside[PATH_MAX];
-    set_aside(r, g->payer, tmp, bl.report[0] ? bl.report : why, aside, sizeof aside);
-    if ((rc = ledger_begin(r->l, err)) != CH_OK) {
-        free(b);
+    const blame *bl = &f->bl;
+    set_aside(r, g->payer, f->tmp, bl->report[0] ? bl->report : why, aside, sizeof aside);
+    if ((rc = ledger_begin(r->l, err)) != CH_OK)
         return rc;
-    }
     for (size_t i = 0; i < ch->n && rc == CH_OK; i++)
         if (ch->c[i].blamed)
             rc = ledger_claim_move(r->l, ch->c[i].id, LEDGER_FAILED, 0, r->actor, ch->c[i].why, err);
     if (rc == CH_OK)
-        rc = ledger_batch_move_claims(r->l, b->id, LEDGER_BATCHED, LEDGER_QUEUED, 0, r->actor, why, NULL, err);
+        rc = ledger_batch_move_claims(r->l, f->batch_id, LEDGER_BATCHED, LEDGER_QUEUED, 0, r->actor, why, NULL, err);
     if (rc == CH_OK)
-        rc = ledger_batch_update(r->l, b->id, "discarded", bytes, hash, bl.file_problems ? bl.file_first : why, err);
+        rc = ledger_batch_update(r->l, f->batch_id, "discarded", f->bytes, f->hash,
+                                 bl->file_problems ? bl->file_first : why, err);
     if (rc == CH_OK)
         rc = ledger_commit(r->l, err);
     else
         ledger_rollback(r->l);
-    if (rc == CH_OK) {
-        r->rep->discarded++;
-        log_msg(LOG_WARNING, "batch: %s: %s", name, why);
-        for (size_t i = 0; i < ch->n; i++)
-            if (ch->c[i].blamed)
-                report_failure(r, g->practice, g->payer, ch->c[i].id, ch->c[i].pcn, ch->c[i].why);
-        if (r->o->on_file) {
-            batch_file_result fr = {g->practice, g->payer, g->claim_type, aside, b->id, isa13,
-                                    (unsigned)ch->n, ch->nst, ch->total, bytes, 1};
-            r->o->on_file(r->o->ctx, &fr);
-        }
-        if (bl.file_problems) {
-            /* a problem no claim explains is the engine's own: stop this group
-             * rather than write the same broken file again */
-            rc = ch_error_set(err, CH_ERR_INTERNAL, "batch %" PRId64 ": %s", b->id, bl.file_first);
-        } else {
-            *more = 1;
-        }
+    if (rc != CH_OK)
+        return rc;
+    r->rep->discarded++;
+    log_msg(LOG_WARNING, "batch: %s: %s", f->name, why);
+    for (size_t i = 0; i < ch->n; i++)
+        if (ch->c[i].blamed)
+            report_failure(r, g->practice, g->payer, ch->c[i].id, ch->c[i].pcn, ch->c[i].why);
+    if (r->o->on_file) {
+        batch_file_result fr = {g->practice, g->payer, g->claim_type, aside, f->batch_id, f->isa13,
+                                (unsigned)ch->n, ch->nst, ch->total, f->bytes, 1};
+        r->o->on_file(r->o->ctx, &fr);
     }
-    free(b);
-    return rc;
+    if (bl->file_problems)
+        /* a problem no claim explains is the engine's own: stop this group
+         * rather than write the same broken file again */
+        return ch_error_set(err, CH_ERR_INTERNAL, "batch %" PRId64 ": %s", f->batch_id, bl->file_first);
+    *requeued = 1;
+    return CH_OK;
 }
 
+/*
+ * Files of a group, two at a time: while one file is written, checked and
+ * renamed into place on a thread of its own, this thread records the next
+ * one in the ledger, then settles the first.  Each file's claims are still
+ * batched in a transaction before its file exists, and made ready in one
+ * after it is in place.
+ */
 static ch_code group_run(run *r, const ledger_group *g, ch_error *err)
 {
     const config_practice *pr = config_practice_find(r->cfg, g->practice);
@@ -627,38 +291,55 @@ static ch_code group_run(run *r, const ledger_group *g, ch_error *err)
                             "configured; they stay queued",
                             (unsigned long long)g->count, g->count == 1 ? "" : "s", g->practice, g->payer,
                             pr ? "the payer" : "the practice");
-    char outdir[PATH_MAX];
-    ch_code rc = spool_dir(outdir, sizeof outdir, r->cfg->spool, SPOOL_OUTBOUND, g->payer, err);
-    if (rc != CH_OK)
-        return rc;
-    chunk *ch = calloc(1, sizeof *ch);
-    if (!ch)
+    batch_file *files = calloc(2, sizeof *files);
+    if (!files)
         return ch_error_set(err, CH_ERR_NOMEM, "batch: out of memory");
-    ch->cfg = r->cfg;
-    ch->o = r->o;
-    ch->ctx.practice = pr;
-    ch->ctx.link = link;
-    ch->ctx.profile = link->profile;
-    ch->ctx.type = !strcmp(g->claim_type, "837I") ? ENC_INSTITUTIONAL : ENC_PROFESSIONAL;
-    time_t now = r->o->now ? r->o->now : time(NULL);
-    localtime_r(&now, &ch->ctx.now);
-    ch->per_st = (unsigned)link->profile->claims_per_transaction;
-    encounter_init(&ch->e);
-    ch->scratch = malloc(SCRATCH_SIZE);
-    ch->mf = ch->scratch ? fmemopen(ch->scratch, SCRATCH_SIZE, "w") : NULL;
-    if (!ch->mf) {
-        chunk_free(ch);
-        free(ch);
-        return ch_error_set(err, CH_ERR_NOMEM, "batch: out of memory");
-    }
-    x12w_init(&ch->w, ch->mf, &link->profile->delims, 1);
+    ch_code rc = spool_dir(files[0].outdir, sizeof files[0].outdir, r->cfg->spool, SPOOL_OUTBOUND, g->payer, err);
+    memcpy(files[1].outdir, files[0].outdir, sizeof files[1].outdir);
+    encounter_type type = !strcmp(g->claim_type, "837I") ? ENC_INSTITUTIONAL : ENC_PROFESSIONAL;
+    for (int k = 0; k < 2 && rc == CH_OK; k++)
+        if (!(files[k].ch = batch_chunk_new(r->cfg, r->o, pr, link, type)))
+            rc = ch_error_set(err, CH_ERR_NOMEM, "batch: out of memory");
+    /* renders half of each file's claims on a thread (none: all on this one) */
+    chunk *helper = rc == CH_OK ? batch_chunk_new(r->cfg, r->o, pr, link, type) : NULL;
+    batch_file *prev = NULL; /* being written, or written and not yet settled */
     int more = 1;
     /* each round sends claims out of queued (into a file or onto the
      * worklist), so this ends; the bound is a guard against a bug */
-    for (unsigned round = 0; more && rc == CH_OK && round < 100000; round++)
-        rc = one_file(r, ch, g, outdir, &more, err);
-    chunk_free(ch);
-    free(ch);
+    for (unsigned round = 0; rc == CH_OK && (more || prev) && round < 100000; round++) {
+        batch_file *cur = NULL;
+        if (more) {
+            cur = &files[round % 2];
+            rc = prepare(r, cur, helper, g, &more, err);
+            if (rc != CH_OK || !cur->batch_id)
+                cur = NULL;
+        }
+        if (prev) {
+            /* one file on its thread at a time: a validator need not be reentrant */
+            batch_file_wait(prev);
+            if (cur)
+                batch_file_start(cur);
+            int requeued = 0;
+            ch_code src = settle(r, prev, g, &requeued, rc == CH_OK ? err : NULL);
+            if (requeued)
+                more = 1;
+            if (rc == CH_OK)
+                rc = src;
+        } else if (cur) {
+            batch_file_start(cur);
+        }
+        prev = cur;
+    }
+    if (prev) {
+        /* stopped by an error with a file on its way: finish it all the same */
+        batch_file_wait(prev);
+        int requeued = 0;
+        settle(r, prev, g, &requeued, NULL);
+    }
+    for (int k = 0; k < 2; k++)
+        batch_chunk_free(files[k].ch);
+    batch_chunk_free(helper);
+    free(files);
     return rc;
 }
 

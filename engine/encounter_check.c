@@ -125,6 +125,38 @@ typedef struct ck {
 
 #define PROB(c, path, ...) encounter_problem_add((c)->p, path, __VA_ARGS__)
 
+/* Field paths are built for every encounter whether or not a problem is
+ * found: by copying, not printf (which cost more than the checks). */
+static const char *join(char *buf, size_t size, const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    if (na > size - 1)
+        na = size - 1;
+    if (nb > size - 1 - na)
+        nb = size - 1 - na;
+    memcpy(buf, a, na);
+    memcpy(buf + na, b, nb);
+    buf[na + nb] = '\0';
+    return buf;
+}
+
+/* "pre[i]rest", e.g. "lines[3].charge"; buf holds at least 64 bytes */
+static const char *indexed(char *buf, size_t size, const char *pre, unsigned i, const char *rest)
+{
+    char num[16];
+    size_t k = sizeof num;
+    num[--k] = '\0';
+    num[--k] = ']';
+    do {
+        num[--k] = (char)('0' + i % 10);
+        i /= 10;
+    } while (i);
+    num[--k] = '[';
+    char t[64];
+    join(t, sizeof t, pre, num + k);
+    return join(buf, size, t, rest);
+}
+
 static void need(ck *c, const char *v, const char *path, const char *why)
 {
     if (!v[0])
@@ -147,16 +179,16 @@ static void address(ck *c, const enc_address *a, const char *path, int required)
         PROB(c, path, "required");
         return;
     }
-    snprintf(p, sizeof p, "%s.line1", path);
+    join(p, sizeof p, path, ".line1");
     need(c, a->line1, p, NULL);
-    snprintf(p, sizeof p, "%s.city", path);
+    join(p, sizeof p, path, ".city");
     need(c, a->city, p, NULL);
-    snprintf(p, sizeof p, "%s.state", path);
+    join(p, sizeof p, path, ".state");
     if (!a->state[0])
         PROB(c, p, "required");
     else if (!encounter_valid_state(a->state))
         PROB(c, p, "'%s' is not a US state or territory code", a->state);
-    snprintf(p, sizeof p, "%s.zip", path);
+    join(p, sizeof p, path, ".zip");
     if (!a->zip[0])
         PROB(c, p, "required");
     else if (!encounter_valid_zip(a->zip))
@@ -166,20 +198,20 @@ static void address(ck *c, const enc_address *a, const char *path, int required)
 static void person(ck *c, const enc_person *s, const char *path, int demographics)
 {
     char p[128];
-    snprintf(p, sizeof p, "%s.last_name", path);
+    join(p, sizeof p, path, ".last_name");
     need(c, s->last_name, p, NULL);
-    snprintf(p, sizeof p, "%s.first_name", path);
+    join(p, sizeof p, path, ".first_name");
     need(c, s->first_name, p, NULL);
-    snprintf(p, sizeof p, "%s.birth_date", path);
+    join(p, sizeof p, path, ".birth_date");
     if (demographics)
         need(c, s->birth_date, p, NULL);
     not_future(c, s->birth_date, p);
-    snprintf(p, sizeof p, "%s.sex", path);
+    join(p, sizeof p, path, ".sex");
     if (demographics && !s->sex[0])
         PROB(c, p, "required (F, M or U)");
     else if (s->sex[0] && strcmp(s->sex, "F") && strcmp(s->sex, "M") && strcmp(s->sex, "U"))
         PROB(c, p, "'%s' is not one of F, M, U", s->sex);
-    snprintf(p, sizeof p, "%s.address", path);
+    join(p, sizeof p, path, ".address");
     address(c, &s->address, p, demographics);
 }
 
@@ -191,20 +223,20 @@ static int provider_given(const enc_provider *v)
 static void provider(ck *c, const enc_provider *v, const char *name, int required)
 {
     char path[64], p[96];
-    snprintf(path, sizeof path, "providers.%s", name);
+    join(path, sizeof path, "providers.", name);
     if (!provider_given(v)) {
         if (required)
             PROB(c, path, "required");
         return;
     }
-    snprintf(p, sizeof p, "%s.npi", path);
+    join(p, sizeof p, path, ".npi");
     if (!v->npi[0])
         PROB(c, p, "required");
     else if (!encounter_valid_npi(v->npi))
         PROB(c, p, "'%s' is not an NPI (10 digits with a valid check digit)", v->npi);
-    snprintf(p, sizeof p, "%s.last_name", path);
+    join(p, sizeof p, path, ".last_name");
     need(c, v->last_name, p, NULL);
-    snprintf(p, sizeof p, "%s.taxonomy", path);
+    join(p, sizeof p, path, ".taxonomy");
     if (v->taxonomy[0] && !encounter_valid_taxonomy(v->taxonomy))
         PROB(c, p, "'%s' is not a provider taxonomy code (9 letters or digits, then X)", v->taxonomy);
 }
@@ -219,7 +251,7 @@ static void diagnoses(ck *c)
         PROB(c, "diagnoses", "%u diagnoses; a professional claim takes at most %d", e->ndiagnoses,
              ENC_MAX_DX_PROF);
     for (unsigned i = 0; i < e->ndiagnoses; i++) {
-        snprintf(p, sizeof p, "diagnoses[%u]", i);
+        indexed(p, sizeof p, "diagnoses", i, "");
         if (!encounter_valid_icd10(e->diagnoses[i])) {
             PROB(c, p, "not an ICD-10-CM code");
             continue;
@@ -356,7 +388,7 @@ static void lines(ck *c)
         PROB(c, "place_of_service", "'%s' is not a place of service code", e->place_of_service);
     for (unsigned i = 0; i < e->nlines; i++) {
         const enc_line *l = &e->lines[i];
-#define LP(field) (snprintf(p, sizeof p, "lines[%u]." field, i), p)
+#define LP(field) indexed(p, sizeof p, "lines", i, "." field)
         if (l->procedure[0] && !encounter_valid_procedure(l->procedure))
             PROB(c, LP("procedure"), "'%s' is not a CPT/HCPCS code", l->procedure);
         else if (!l->procedure[0] && prof)

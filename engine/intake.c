@@ -364,7 +364,12 @@ static ch_code record(run *r, file_job *jobs, size_t n, ch_error *err)
             char source[NAME_MAX + 64];
             char pre[32];
             unit_prefix(it->index, pre, sizeof pre);
-            snprintf(source, sizeof source, "%s/%s%s", r->practice->id, j->name, pre);
+            /* "<practice>/<name><pre>", without printf: this runs per claim */
+            size_t np = strnlen(r->practice->id, 32), nn = strlen(j->name), nx = strlen(pre);
+            memcpy(source, r->practice->id, np);
+            source[np] = '/';
+            memcpy(source + np + 1, j->name, nn);
+            memcpy(source + np + 1 + nn, pre, nx + 1);
             ledger_submission s = {
                 .practice = r->practice->id,
                 .payer = it->payer,
@@ -404,11 +409,17 @@ static ch_code record(run *r, file_job *jobs, size_t n, ch_error *err)
                 j->problems++;
                 break;
             }
+            /* the list is for the .error of a file of several encounters */
+            int listed = j->units > 1;
             if (res.outcome == LEDGER_NEW || res.outcome == LEDGER_REVISED || res.outcome == LEDGER_REPLACEMENT) {
                 j->taken++;
-                text_add(&j->taken_list, "%s%s%s%s (%s)", j->taken > 1 ? ", " : "", pre, pre[0] ? " " : "", res.pcn,
-                         res.outcome == LEDGER_NEW ? "new" : res.outcome == LEDGER_REVISED ? "revised" : "replacement");
-            } else if (res.outcome == LEDGER_DUPLICATE) {
+                if (listed)
+                    text_add(&j->taken_list, "%s%s%s%s (%s)", j->taken > 1 ? ", " : "", pre, pre[0] ? " " : "",
+                             res.pcn,
+                             res.outcome == LEDGER_NEW       ? "new"
+                             : res.outcome == LEDGER_REVISED ? "revised"
+                                                             : "replacement");
+            } else if (res.outcome == LEDGER_DUPLICATE && listed) {
                 text_add(&j->taken_list, "%s%s%s%s (already taken)", j->taken + j->duplicates > 1 ? ", " : "", pre,
                          pre[0] ? " " : "", res.pcn);
             }
@@ -551,6 +562,7 @@ static void start_workers(batchset *b, unsigned nw)
         encounter_init(&w->e);
         if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
             break;
+        pthread_setname_np(w->thread, "intake-read"); /* for top and perf */
         b->nw++;
     }
     if (b->nw == 0) {
@@ -581,6 +593,8 @@ static void start_mover(batchset *b, run *r, unsigned seq)
     b->seq = seq;
     b->move_rc = CH_OK;
     b->moving = pthread_create(&b->mover, NULL, mover_main, b) == 0;
+    if (b->moving)
+        pthread_setname_np(b->mover, "intake-move");
     if (!b->moving)
         mover_main(b);
 }

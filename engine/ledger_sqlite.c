@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,7 @@ struct ledger {
     sqlite3_stmt *st[S__COUNT];
     struct ledger_remit_stmts *remit; /* ledger_remit.c's statements, prepared when first used */
     struct ledger_hold *hold;         /* ledger_hold.c: rows held for multi-row INSERTs */
+    lsq_ckpt *ckpt;                   /* checkpoints in the background */
 };
 
 /* --- schema ------------------------------------------------------------------ */
@@ -354,10 +356,14 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
         sqlite3_bind_null(s, i);
 }
 
+/* A text column into a fixed buffer, truncated to fit; NULL reads as "".
+ * (No printf: batching reads a dozen of these per claim.) */
 static void col_text(sqlite3_stmt *s, int i, char *dst, size_t size)
 {
-    const unsigned char *t = sqlite3_column_text(s, i);
-    snprintf(dst, size, "%s", t ? (const char *)t : "");
+    const char *t = (const char *)sqlite3_column_text(s, i);
+    size_t n = t ? strnlen(t, size - 1) : 0;
+    memcpy(dst, t ? t : "", n);
+    dst[n] = '\0';
 }
 
 /* Statements that must go together run in the caller's transaction, or in
@@ -469,6 +475,10 @@ static ch_code migrate_txn(ledger *l, ch_error *err)
     return exec(l, "COMMIT", err);
 }
 
+static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+
+static void configure(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
 ch_code ledger_sqlite_open(ledger **out, const char *path, ch_error *err)
 {
     *out = NULL;
@@ -476,6 +486,9 @@ ch_code ledger_sqlite_open(ledger **out, const char *path, ch_error *err)
     if (!l)
         return ch_error_set(err, CH_ERR_NOMEM, "ledger %s: out of memory", path);
     snprintf(l->path, sizeof l->path, "%s", path);
+    /* before SQLite initializes: no memory statistics (their global mutex
+     * is taken on every allocation); too late is harmless */
+    pthread_once(&config_once, configure);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &l->db, flags, NULL) != SQLITE_OK) {
         ch_error_set(err, CH_ERR_DB, "ledger %s: %s", path, l->db ? sqlite3_errmsg(l->db) : "cannot open");
@@ -496,7 +509,8 @@ ch_code ledger_sqlite_open(ledger **out, const char *path, ch_error *err)
         /* a batch reads and rewrites tens of thousands of rows: keep them in
          * memory (64 MiB of cache; reading through mmap was no faster and
          * counts the whole file as resident) and checkpoint the WAL in larger
-         * steps */
+         * steps (on a thread of their own: ledger_ckpt.c; this limit is for
+         * when that cannot start) */
         (rc = exec(l, "PRAGMA cache_size = -65536", err)) != CH_OK ||
         (rc = exec(l, "PRAGMA wal_autocheckpoint = 32768", err)) != CH_OK ||
         (rc = exec(l, "PRAGMA temp_store = MEMORY", err)) != CH_OK || (rc = migrate(l, err)) != CH_OK) {
@@ -509,6 +523,7 @@ ch_code ledger_sqlite_open(ledger **out, const char *path, ch_error *err)
             ledger_close(l);
             return rc;
         }
+    l->ckpt = lsq_ckpt_start(l->db, l->path);
     *out = l;
     return CH_OK;
 }
@@ -521,6 +536,7 @@ void ledger_close(ledger *l)
         ledger_rollback(l);
     ledger_remit_release(l);
     lsq_hold_free(l);
+    lsq_ckpt_stop(l->ckpt);
     for (int i = 0; i < S__COUNT; i++)
         sqlite3_finalize(l->st[i]);
     sqlite3_close(l->db);
@@ -671,8 +687,21 @@ static ch_code insert_claim(ledger *l, const ledger_submission *sub, unsigned ve
     ch_code rc = next_claim_id(l, &id, err);
     if (rc != CH_OK)
         return rc;
-    int n = snprintf(r->pcn, sizeof r->pcn, "%s%08" PRId64, sub->claim_prefix ? sub->claim_prefix : "", id);
-    if (n < 0 || (size_t)n >= sizeof r->pcn)
+    /* prefix + the id in at least 8 digits ("%s%08" PRId64), without printf:
+     * this runs for every claim taken in */
+    char digits[24];
+    size_t nd = 0;
+    for (uint64_t v = (uint64_t)id; v || nd < 8; v /= 10)
+        digits[nd++] = (char)('0' + v % 10);
+    const char *prefix = sub->claim_prefix ? sub->claim_prefix : "";
+    size_t np = strlen(prefix), n = np + nd;
+    if (n < sizeof r->pcn) {
+        memcpy(r->pcn, prefix, np);
+        for (size_t i = 0; i < nd; i++)
+            r->pcn[np + i] = digits[nd - 1 - i];
+        r->pcn[n] = '\0';
+    }
+    if (id < 0 || n >= sizeof r->pcn)
         return ch_error_set(err, CH_ERR_LIMIT, "ledger %s: claim %" PRId64 ": patient control number too long",
                             l->path, id);
     sqlite3_stmt *s = stmt(l, S_CLAIM_INSERT);
@@ -763,7 +792,12 @@ static ch_code submit(ledger *l, const ledger_submission *sub, ledger_intake_res
             return rc;
         r->outcome = LEDGER_NEW;
         r->version = 1;
-        snprintf(why, sizeof why, "taken in from %s", sub->source ? sub->source : "(unknown)");
+        /* "taken in from <source>" (truncated like snprintf would) */
+        const char *src = sub->source ? sub->source : "(unknown)";
+        size_t ns = strnlen(src, sizeof why - 15);
+        memcpy(why, "taken in from ", 14);
+        memcpy(why + 14, src, ns);
+        why[14 + ns] = '\0';
         if ((rc = insert_version(l, sub, 1, r->claim_id, at, err)) != CH_OK)
             return rc;
         return add_event(l, r->claim_id, at, sub->actor, NULL, "queued", why, 0, err);
@@ -1270,9 +1304,13 @@ ch_code ledger_batch_move_claims(ledger *l, int64_t batch_id, ledger_state from,
                            "ORDER BY id",
                            -1, &e, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(l->db,
-                           "UPDATE claims SET state = ?5, batch_id = CASE WHEN ?7 THEN batch_id ELSE NULL END, "
-                           "last_error = CASE WHEN ?5 = 'failed' THEN ?6 ELSE last_error END, updated_at = ?2 "
-                           "WHERE batch_id = ?1 AND state = ?4",
+                           /* columns not named are left alone, and so are the indexes on them:
+                            * a batch made ready keeps its claims' batch and error */
+                           keep_batch && to != LEDGER_FAILED
+                               ? "UPDATE claims SET state = ?5, updated_at = ?2 WHERE batch_id = ?1 AND state = ?4"
+                               : "UPDATE claims SET state = ?5, batch_id = CASE WHEN ?7 THEN batch_id ELSE NULL END, "
+                                 "last_error = CASE WHEN ?5 = 'failed' THEN ?6 ELSE last_error END, updated_at = ?2 "
+                                 "WHERE batch_id = ?1 AND state = ?4",
                            -1, &u, NULL) != SQLITE_OK) {
         rc = db_err(l, err, "move batch claims");
     } else {
@@ -1285,8 +1323,9 @@ ch_code ledger_batch_move_claims(ledger *l, int64_t batch_id, ledger_state from,
                 bind_text(s, 3, actor && actor[0] ? actor : "engine");
             bind_text(s, 4, ledger_state_name(from));
             bind_text(s, 5, ledger_state_name(to));
-            bind_text(s, 6, why ? why : "");
-            if (i == 1)
+            if (sqlite3_bind_parameter_count(s) >= 6)
+                bind_text(s, 6, why ? why : "");
+            if (i == 1 && sqlite3_bind_parameter_count(s) >= 7)
                 sqlite3_bind_int(s, 7, keep_batch);
             if (sqlite3_step(s) != SQLITE_DONE)
                 rc = db_err(l, err, "move batch claims");

@@ -55,6 +55,13 @@ ch_code lsq_hold_event(ledger *l, int64_t claim_id, const char *at, const char *
                        const char *to, const char *why, int64_t batch_id, ch_error *err);
 void lsq_hold_end(ledger *l);
 void lsq_hold_free(ledger *l);
+/* ledger_ckpt.c: WAL checkpoints on a thread of their own, woken by the
+ * commits of db (whose automatic checkpoint this replaces).  Start after
+ * opening (NULL when out of memory: SQLite's own checkpoints go on); stop
+ * before closing db. */
+typedef struct lsq_ckpt lsq_ckpt;
+lsq_ckpt *lsq_ckpt_start(sqlite3 *db, const char *path);
+void lsq_ckpt_stop(lsq_ckpt *c);
 
 /* ledger_remit.c: reset / finalize its statements */
 void ledger_remit_reset(ledger *l);

@@ -38,4 +38,10 @@ char *sha256_hex(const uint8_t digest[SHA256_DIGEST], char hex[SHA256_HEX]);
 /* One call: hash len bytes into hex. */
 void sha256_hex_of(const void *data, size_t len, char hex[SHA256_HEX]);
 
+/* The x86 SHA extensions are used when the processor has them.  For tests:
+ * on != 0 forces the portable code, 0 goes back to choosing; returns
+ * whether the portable code was forced before.  Not thread-safe to switch
+ * while others hash (the digest is the same either way). */
+int sha256_portable(int on);
+
 #endif
