@@ -8,6 +8,7 @@
  * of files; then each file is moved:
  *
  *   every encounter good  -> archive/encounters/<practice>/<CCYYMMDD>/<HHMMSS>-<n>/
+ *                            (at most 64 files a directory)
  *   any encounter bad     -> failed/<practice>/, with <name>.error beside it
  *                            listing every problem by field path (and which
  *                            encounters of a list were taken anyway)

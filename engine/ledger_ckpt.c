@@ -17,15 +17,15 @@
 
 #include "ledger_sqlite_int.h"
 
-/* WAL frames (pages) after which a checkpoint is wanted.  The writer goes
- * on while it runs, so the WAL grows past this: half of what SQLite's own
- * checkpoint was set to (32768 pages, 128 MiB at 4 KiB) keeps it about as
- * large as before. */
-#define CKPT_FRAMES 16384
+/* WAL bytes after which a checkpoint is wanted.  The writer goes on while
+ * it runs, so the WAL grows past this: half of what SQLite's own
+ * checkpoint was set to (128 MiB) keeps it about as large as before. */
+#define CKPT_BYTES (64 << 20)
 
 struct lsq_ckpt {
     sqlite3 *main;             /* the writer's connection: its hook */
     char *path;
+    int frames;                /* CKPT_BYTES in pages */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t thread;
@@ -60,7 +60,7 @@ static int on_commit(void *vc, sqlite3 *db, const char *name, int frames)
 {
     lsq_ckpt *c = vc;
     (void)name;
-    if (frames < CKPT_FRAMES)
+    if (frames < c->frames)
         return SQLITE_OK;
     pthread_mutex_lock(&c->mu);
     if (!c->started && !c->failed) {
@@ -88,6 +88,13 @@ lsq_ckpt *lsq_ckpt_start(sqlite3 *db, const char *path)
         return NULL;
     }
     c->main = db;
+    c->frames = CKPT_BYTES / 4096;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &s, NULL) == SQLITE_OK) {
+        if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0)
+            c->frames = CKPT_BYTES / sqlite3_column_int(s, 0);
+        sqlite3_finalize(s);
+    }
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     sqlite3_wal_hook(db, on_commit, c); /* replaces the automatic checkpoint */
