@@ -5,7 +5,7 @@
 #   make test       build and run the Criterion suite
 #   make asan       the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make valgrind   the suite under valgrind memcheck
-#   make fuzz       run the fuzz targets (tokenizer; validator + response readers) for FUZZ_SECONDS each
+#   make fuzz       run the fuzz targets (tokenizer; validator + response readers; YAML fast scanner) for FUZZ_SECONDS each
 #   make bench      throughput and memory of the hot paths
 #   make demo       the main job on the embedded defaults
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -97,8 +97,9 @@ valgrind: deps
 	  --leak-check=full --errors-for-leak-kinds=definite --trace-children=yes --trace-children-skip='/usr/*,/bin/*,/sbin/*' $(TESTBIN) -j1 --short-filename
 
 FUZZ_SECONDS ?= 60
-# Two targets: the tokenizer (fuzz_reader) and the validator with the three
-# response readers (fuzz_responses); FUZZ_SECONDS each.
+# Three targets: the tokenizer (fuzz_reader), the validator with the three
+# response readers (fuzz_responses), and the YAML fast scanner against
+# libyaml (fuzz_ydoc, differential); FUZZ_SECONDS each.
 FUZZ_CFLAGS = -std=c11 -g -O1 -D_GNU_SOURCE -Iparsers -Ibuild-fuzz -fsanitize=fuzzer,address,undefined
 fuzz: deps
 	@mkdir -p build-fuzz/corpus
@@ -107,7 +108,13 @@ fuzz: deps
 	  parsers/x12_diag.c parsers/x12_envelope.c parsers/json_out.c parsers/ch_error.c parsers/x12_writer.c
 	clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_responses tests/fuzz/fuzz_responses.c $(PARSER_SRC) \
 	  build-fuzz/embedded_data.c
+	clang $(FUZZ_CFLAGS) -Iengine -o build-fuzz/fuzz_ydoc tests/fuzz/fuzz_ydoc.c engine/ydoc.c engine/ydoc_fast.c \
+	  parsers/ch_error.c -lyaml
 	cp -n tests/corpus/*/* tests/fuzz/regressions/* build-fuzz/corpus/ 2>/dev/null || true
+	@mkdir -p build-fuzz/ydoc-corpus
+	cp tests/data/encounters/good/* tests/data/encounters/bad/* conf/*.yaml payer-profiles/*.yaml build-fuzz/ydoc-corpus/
+	build-fuzz/fuzz_ydoc -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=512 -max_len=8192 \
+	  -print_final_stats=1 build-fuzz/ydoc-corpus || exit 1
 	for t in fuzz_reader fuzz_responses; do \
 	  build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=512 -max_len=65536 \
 	    -print_final_stats=1 build-fuzz/corpus || exit 1; done

@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "ydoc_fast.h"
+
 /* --- arena --------------------------------------------------------------- */
 
 /* Nodes of one document are many and small and die together: a bump
@@ -104,10 +106,16 @@ typedef struct builder {
     ch_error *err;
 } builder;
 
-static ch_code at(builder *b, const yaml_mark_t *m, ch_code code, const char *what)
+/* Where an event starts, 0-based as libyaml's marks. */
+typedef struct mark {
+    unsigned long line, col;
+} mark;
+
+static mark mark_of(const yaml_mark_t *m) { return (mark){(unsigned long)m->line, (unsigned long)m->column}; }
+
+static ch_code at(builder *b, const mark *m, ch_code code, const char *what)
 {
-    return ch_error_set(b->err, code, "%s:%lu:%lu: %s", b->name, (unsigned long)m->line + 1,
-                        (unsigned long)m->column + 1, what);
+    return ch_error_set(b->err, code, "%s:%lu:%lu: %s", b->name, m->line + 1, m->col + 1, what);
 }
 
 static ch_code nomem(builder *b) { return ch_error_set(b->err, CH_ERR_NOMEM, "%s: out of memory", b->name); }
@@ -127,7 +135,7 @@ static int push_kid(frame *f, ydoc_node *n)
 }
 
 /* A node is complete: attach it to its parent, or deliver it. */
-static ch_code finished(builder *b, ydoc_node *n, const yaml_mark_t *m)
+static ch_code finished(builder *b, ydoc_node *n, const mark *m)
 {
     if (b->depth == 0) {
         b->root = n;
@@ -164,7 +172,7 @@ static ch_code finished(builder *b, ydoc_node *n, const yaml_mark_t *m)
     return CH_OK;
 }
 
-static ydoc_node *new_node(builder *b, ydoc_kind k, const yaml_mark_t *m)
+static ydoc_node *new_node(builder *b, ydoc_kind k, const mark *m)
 {
     if (++b->nodes > YDOC_MAX_NODES) {
         at(b, m, CH_ERR_LIMIT, "more than " "200000" " values in one document");
@@ -178,77 +186,134 @@ static ydoc_node *new_node(builder *b, ydoc_kind k, const yaml_mark_t *m)
     memset(n, 0, sizeof *n);
     n->kind = k;
     n->line = (unsigned)m->line + 1;
-    n->col = (unsigned)m->column + 1;
+    n->col = (unsigned)m->col + 1;
     return n;
+}
+
+static ch_code on_scalar(builder *b, const mark *m, const char *str, size_t len, int plain)
+{
+    ydoc_node *n = new_node(b, YDOC_SCALAR, m);
+    if (!n)
+        return b->err ? b->err->code : CH_ERR_NOMEM;
+    char *s = arena_alloc(b->a, len + 1);
+    if (!s)
+        return nomem(b);
+    memcpy(s, str, len);
+    s[len] = '\0';
+    n->str = s;
+    n->len = len;
+    n->plain = plain;
+    return finished(b, n, m);
+}
+
+static ch_code on_start(builder *b, const mark *m, int seq)
+{
+    if (b->depth >= YDOC_MAX_DEPTH)
+        return at(b, m, CH_ERR_LIMIT, "nested more than 32 levels deep");
+    ydoc_node *n;
+    if (b->each && b->depth == 0 && seq) {
+        /* split this list: its items are delivered one by one */
+        b->root_is_seq = 1;
+        b->item_index = 0;
+        memset(&b->split_root, 0, sizeof b->split_root);
+        b->split_root.kind = YDOC_SEQ;
+        n = &b->split_root;
+    } else {
+        n = new_node(b, seq ? YDOC_SEQ : YDOC_MAP, m);
+        if (!n)
+            return b->err ? b->err->code : CH_ERR_NOMEM;
+    }
+    frame *f = &b->stack[b->depth++];
+    f->node = n;
+    f->n = 0;
+    return CH_OK;
+}
+
+static ch_code on_end(builder *b, const mark *m)
+{
+    frame *f = &b->stack[--b->depth];
+    ydoc_node *n = f->node;
+    if (n == &b->split_root) {
+        b->root_is_seq = 0;
+        return CH_OK;
+    }
+    n->n = n->kind == YDOC_MAP ? f->n / 2 : f->n;
+    if (f->n) {
+        n->items = arena_alloc(b->a, f->n * sizeof *n->items);
+        if (!n->items)
+            return nomem(b);
+        memcpy(n->items, f->kids, f->n * sizeof *n->items);
+    }
+    return finished(b, n, m);
 }
 
 static ch_code on_event(builder *b, const yaml_event_t *e)
 {
-    const yaml_mark_t *m = &e->start_mark;
+    mark m = mark_of(&e->start_mark);
     switch (e->type) {
     case YAML_ALIAS_EVENT:
-        return at(b, m, CH_ERR_SYNTAX, "aliases (*name) are not supported");
-    case YAML_SCALAR_EVENT: {
-        ydoc_node *n = new_node(b, YDOC_SCALAR, m);
-        if (!n)
-            return b->err ? b->err->code : CH_ERR_NOMEM;
-        char *s = arena_alloc(b->a, e->data.scalar.length + 1);
-        if (!s)
-            return nomem(b);
-        memcpy(s, e->data.scalar.value, e->data.scalar.length);
-        s[e->data.scalar.length] = '\0';
-        n->str = s;
-        n->len = e->data.scalar.length;
-        n->plain = e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-        return finished(b, n, m);
-    }
+        return at(b, &m, CH_ERR_SYNTAX, "aliases (*name) are not supported");
+    case YAML_SCALAR_EVENT:
+        return on_scalar(b, &m, (const char *)e->data.scalar.value, e->data.scalar.length,
+                         e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
     case YAML_SEQUENCE_START_EVENT:
-    case YAML_MAPPING_START_EVENT: {
-        if (b->depth >= YDOC_MAX_DEPTH)
-            return at(b, m, CH_ERR_LIMIT, "nested more than 32 levels deep");
-        ydoc_node *n;
-        int seq = e->type == YAML_SEQUENCE_START_EVENT;
-        if (b->each && b->depth == 0 && seq) {
-            /* split this list: its items are delivered one by one */
-            b->root_is_seq = 1;
-            b->item_index = 0;
-            memset(&b->split_root, 0, sizeof b->split_root);
-            b->split_root.kind = YDOC_SEQ;
-            n = &b->split_root;
-        } else {
-            n = new_node(b, seq ? YDOC_SEQ : YDOC_MAP, m);
-            if (!n)
-                return b->err ? b->err->code : CH_ERR_NOMEM;
-        }
-        frame *f = &b->stack[b->depth++];
-        f->node = n;
-        f->n = 0;
-        return CH_OK;
-    }
+    case YAML_MAPPING_START_EVENT:
+        return on_start(b, &m, e->type == YAML_SEQUENCE_START_EVENT);
     case YAML_SEQUENCE_END_EVENT:
-    case YAML_MAPPING_END_EVENT: {
-        frame *f = &b->stack[--b->depth];
-        ydoc_node *n = f->node;
-        if (n == &b->split_root) {
-            b->root_is_seq = 0;
-            return CH_OK;
-        }
-        n->n = n->kind == YDOC_MAP ? f->n / 2 : f->n;
-        if (f->n) {
-            n->items = arena_alloc(b->a, f->n * sizeof *n->items);
-            if (!n->items)
-                return nomem(b);
-            memcpy(n->items, f->kids, f->n * sizeof *n->items);
-        }
-        return finished(b, n, m);
-    }
+    case YAML_MAPPING_END_EVENT:
+        return on_end(b, &m);
     default:
         return CH_OK;
     }
 }
 
+/* The events of the fast scanner, through the same builder. */
+static ch_code replay(builder *b, const yf_events *ev)
+{
+    ch_code rc = CH_OK;
+    for (size_t i = 0; i < ev->n && rc == CH_OK; i++) {
+        const yf_event *e = &ev->v[i];
+        mark m = {e->line, e->col};
+        switch ((yf_type)e->type) {
+        case YF_SCALAR:
+            rc = on_scalar(b, &m, e->str, e->len, e->plain);
+            break;
+        case YF_SEQ_START:
+        case YF_MAP_START:
+            rc = on_start(b, &m, e->type == YF_SEQ_START);
+            break;
+        case YF_END:
+            rc = on_end(b, &m);
+            break;
+        }
+    }
+    return rc;
+}
+
+static void free_stack(builder *b)
+{
+    for (int i = 0; i <= YDOC_MAX_DEPTH; i++) {
+        free(b->stack[i].kids);
+        b->stack[i].kids = NULL;
+    }
+}
+
+static int fast_off; /* tests: libyaml for everything */
+
+void ydoc_fast(int on) { fast_off = !on; }
+
 static ch_code run(builder *b, const char *buf, size_t len)
 {
+    if (!fast_off && len <= YDOC_FAST_MAX_BYTES) {
+        yf_events ev = {NULL, 0, 0};
+        int ok = ydoc_fast_scan(buf, len, &ev);
+        ch_code rc = ok ? replay(b, &ev) : CH_OK;
+        free(ev.v);
+        if (ok) {
+            free_stack(b);
+            return rc;
+        }
+    }
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p))
         return nomem(b);
@@ -261,12 +326,14 @@ static ch_code run(builder *b, const char *buf, size_t len)
             char msg[256];
             snprintf(msg, sizeof msg, "%s%s%s", p.problem ? p.problem : "malformed",
                      p.context ? " " : "", p.context ? p.context : "");
-            rc = at(b, &p.problem_mark, p.error == YAML_MEMORY_ERROR ? CH_ERR_NOMEM : CH_ERR_SYNTAX, msg);
+            mark m = mark_of(&p.problem_mark);
+            rc = at(b, &m, p.error == YAML_MEMORY_ERROR ? CH_ERR_NOMEM : CH_ERR_SYNTAX, msg);
             break;
         }
         yaml_event_type_t t = e.type;
         if (t == YAML_DOCUMENT_START_EVENT && ++docs > 1 && !b->each)
-            rc = at(b, &e.start_mark, CH_ERR_SYNTAX, "more than one document (---) in the file");
+            rc = at(b, &(mark){(unsigned long)e.start_mark.line, (unsigned long)e.start_mark.column}, CH_ERR_SYNTAX,
+                    "more than one document (---) in the file");
         else
             rc = on_event(b, &e);
         yaml_event_delete(&e);
@@ -274,10 +341,7 @@ static ch_code run(builder *b, const char *buf, size_t len)
             break;
     }
     yaml_parser_delete(&p);
-    for (int i = 0; i <= YDOC_MAX_DEPTH; i++) {
-        free(b->stack[i].kids);
-        b->stack[i].kids = NULL;
-    }
+    free_stack(b);
     return rc;
 }
 

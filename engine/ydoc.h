@@ -76,6 +76,12 @@ const ydoc_node *ydoc_root(const ydoc *d);
 
 void ydoc_free(ydoc *d);
 
+/* Small documents in the plain subset of YAML that programs write are read
+ * by a scanner of our own (ydoc_fast.h), the rest by libyaml; the tree is
+ * the same either way.  ydoc_fast(0) sends everything to libyaml (tests
+ * compare the two); on by default.  Not thread-safe: set it before parsing. */
+void ydoc_fast(int on);
+
 /* --- helpers ------------------------------------------------------------ */
 
 /* Value for key in a mapping, or NULL (also when map is not a mapping). */

@@ -1,0 +1,259 @@
+/* test_ydoc.c - the fast scanner for the plain subset (ydoc_fast.c) against
+ * libyaml: every YAML and JSON document of the project, and mutants of each,
+ * parsed both ways must give the same tree (kinds, texts, quoting, line and
+ * column of every node) or the same error. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ydoc.h"
+#include "ydoc_fast.h"
+
+typedef struct buf {
+    char *p;
+    size_t n, cap;
+} buf;
+
+static void put(buf *b, const char *s, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        b->cap = (b->n + n + 1) * 2;
+        b->p = realloc(b->p, b->cap);
+        cr_assert_not_null(b->p);
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+static void dump(buf *b, const ydoc_node *n)
+{
+    char head[64];
+    if (!n) {
+        put(b, "~", 1);
+        return;
+    }
+    snprintf(head, sizeof head, "(%d %u:%u %d ", (int)n->kind, n->line, n->col, n->plain);
+    put(b, head, strlen(head));
+    if (n->kind == YDOC_SCALAR) {
+        put(b, "'", 1);
+        put(b, n->str, n->len);
+        put(b, "'", 1);
+    } else {
+        size_t k = n->kind == YDOC_MAP ? 2 * n->n : n->n;
+        for (size_t i = 0; i < k; i++)
+            dump(b, n->items[i]);
+    }
+    put(b, ")", 1);
+}
+
+static ch_code on_unit(void *ctx, const ydoc_node *unit, long index)
+{
+    buf *b = ctx;
+    char head[32];
+    snprintf(head, sizeof head, "[%ld]", index);
+    put(b, head, strlen(head));
+    dump(b, unit);
+    return CH_OK;
+}
+
+/* Both ways of reading: the whole tree and the units, with any error. */
+static char *reading(const char *text, size_t len, int fast)
+{
+    ydoc_fast(fast);
+    buf b = {NULL, 0, 0};
+    put(&b, "", 0);
+    ydoc *d = NULL;
+    ch_error err;
+    ch_error_clear(&err);
+    ch_code rc = ydoc_parse(&d, text, len, "t.yaml", &err);
+    if (rc == CH_OK)
+        dump(&b, ydoc_root(d));
+    else {
+        char e[CH_ERROR_MSG + 16];
+        snprintf(e, sizeof e, "error %d %s", (int)rc, err.msg);
+        put(&b, e, strlen(e));
+    }
+    ydoc_free(d);
+    ch_error_clear(&err);
+    put(&b, " | ", 3);
+    rc = ydoc_each(text, len, "t.yaml", on_unit, &b, &err);
+    char e[CH_ERROR_MSG + 16];
+    snprintf(e, sizeof e, " rc %d %s", (int)rc, rc == CH_OK ? "" : err.msg);
+    put(&b, e, strlen(e));
+    ydoc_fast(1);
+    return b.p;
+}
+
+/* 1 when the fast scanner took the text; the readings agree either way. */
+static int same_reading(const char *what, const char *text, size_t len)
+{
+    char *slow = reading(text, len, 0), *fast = reading(text, len, 1);
+    if (strcmp(slow, fast))
+        cr_log_error("%s: libyaml and the fast scanner disagree on\n---\n%.*s\n---\nlibyaml: %s\nfast:    %s", what,
+                     (int)len, text, slow, fast);
+    cr_expect_str_eq(fast, slow, "%s", what);
+    free(slow);
+    free(fast);
+    yf_events ev = {NULL, 0, 0};
+    int took = ydoc_fast_scan(text, len, &ev);
+    free(ev.v);
+    return took;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    buf b = {NULL, 0, 0};
+    char tmp[4096];
+    size_t k;
+    put(&b, "", 0);
+    while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
+        put(&b, tmp, k);
+    fclose(f);
+    *len = b.n;
+    return b.p;
+}
+
+/* The project's documents: encounters (good and bad), the demo's, the
+ * configuration and the payer profiles. */
+static const char *const dirs[] = {"tests/data/encounters/good", "tests/data/encounters/bad", "conf",
+                                   "conf/demo/encounters/riverside", "conf/demo/encounters/lakeside", "payer-profiles",
+                                   NULL};
+
+static int doc_name(const char *n)
+{
+    size_t k = strlen(n);
+    return (k > 5 && !strcmp(n + k - 5, ".yaml")) || (k > 5 && !strcmp(n + k - 5, ".json"));
+}
+
+typedef void (*doc_fn)(const char *path, const char *text, size_t len, void *ctx);
+
+static unsigned each_doc(doc_fn fn, void *ctx)
+{
+    const char *root = getenv("CH_ROOT") ? getenv("CH_ROOT") : ".";
+    unsigned n = 0;
+    for (const char *const *d = dirs; *d; d++) {
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/%s", root, *d);
+        DIR *dd = opendir(dir);
+        cr_assert_not_null(dd, "%s", dir);
+        struct dirent *de;
+        while ((de = readdir(dd)) != NULL) {
+            if (!doc_name(de->d_name))
+                continue;
+            char path[2048];
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            size_t len;
+            char *text = slurp(path, &len);
+            fn(path, text, len, ctx);
+            free(text);
+            n++;
+        }
+        closedir(dd);
+    }
+    return n;
+}
+
+static void compare_doc(const char *path, const char *text, size_t len, void *ctx)
+{
+    unsigned *took = ctx;
+    *took += (unsigned)same_reading(path, text, len);
+}
+
+Test(ydoc_fast, every_document_of_the_project_reads_the_same_both_ways)
+{
+    unsigned took = 0;
+    unsigned n = each_doc(compare_doc, &took);
+    cr_expect_gt(n, 40u, "documents found: %u", n);
+    /* most of them are in the subset (not the JSON with escapes, the
+     * non-ASCII, the alias, the syntax errors, ...) */
+    cr_expect_gt(took, n / 2, "the fast scanner took %u of %u", took, n);
+}
+
+/* What practice systems write, and what the scanner must take. */
+Test(ydoc_fast, takes_the_usual_shapes)
+{
+    static const char *const docs[] = {
+        "encounter_id: A1\npayer: demo\n",
+        "a:\n  b: 1\n  c: [x, \"y\", 'z']\nd:\n- 1\n- 2\ne: {f: g, h: [1, 2]}\n",
+        "# a comment\nlines:\n  - procedure: \"99396\"   # after a value\n    units: 1\n\n    charge: '180'\n"
+        "  - {procedure: \"81002\", units: 1}\n",
+        "- a: 1\n  b: 2\n- c: 3\n",
+        "[{\"a\": 1, \"b\": [true, null, \"x y\"]}, {\"c\": \"\"}]\n",
+        "{\n  \"encounter_id\": \"E1\",\n  \"lines\": [\n    {\"charge\": \"12.50\"}\n  ]\n}\n",
+        "name: O'BRIEN, PAT\nurl: http://x.example/a#b\nneg: -5\nk:\n- x\nz: ~\n",
+        "a: 1",
+        "",
+        "\n# only a comment\n",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++)
+        cr_expect(same_reading("usual shape", docs[i], strlen(docs[i])), "not taken: %s", docs[i]);
+}
+
+/* Outside the subset: declined, and libyaml reads them (or says why not). */
+Test(ydoc_fast, declines_what_it_does_not_read)
+{
+    static const char *const docs[] = {
+        "a: &x 1\nb: *x\n", "a: |\n  text\n", "a: >\n  text\n", "---\na: 1\n", "a: 1\n---\nb: 2\n",
+        "a: \"x\\ty\"\n", "a: 'it''s'\n", "a: b\n  c\n", "a:\n", "a:\nb: 1\n", "? a\n: b\n", "a: !!str 1\n",
+        "a:\tb\n", "a: b\r\n", "a: \xc3\xa9\n", "a: [b,\n]\n", "a: [b, # c\n ]\n", "%YAML 1.2\n---\na: 1\n",
+        "a: b: c\n", "- - a\n", "-\n  a: 1\n", "a: 1\n b: 2\n", "a: [1, 2,]\n", "a: {b}\n", "a: \"x\n y\"\n",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
+        cr_expect_not(same_reading("declined", docs[i], strlen(docs[i])), "taken: %s", docs[i]);
+    }
+}
+
+/* A small deterministic generator: mutants are the same on every run. */
+static unsigned long rnd(unsigned long *x)
+{
+    *x = *x * 6364136223846793005ul + 1442695040888963407ul;
+    return *x >> 33;
+}
+
+static void mutate_doc(const char *path, const char *text, size_t len, void *ctx)
+{
+    unsigned long *seed = ctx;
+    static const char alphabet[] = " \n:-#'\"[]{},?&*!|>~x0.";
+    if (len > 8192)
+        return;
+    char *m = malloc(len + 16);
+    cr_assert_not_null(m);
+    for (int k = 0; k < 60; k++) {
+        memcpy(m, text, len);
+        size_t n = len;
+        int edits = 1 + (int)(rnd(seed) % 3);
+        for (int e = 0; e < edits && n > 0; e++) {
+            size_t at = rnd(seed) % n;
+            char c = alphabet[rnd(seed) % (sizeof alphabet - 1)];
+            switch (rnd(seed) % 3) {
+            case 0: /* delete */
+                memmove(m + at, m + at + 1, n - at - 1);
+                n--;
+                break;
+            case 1: /* insert */
+                memmove(m + at + 1, m + at, n - at);
+                m[at] = c;
+                n++;
+                break;
+            default: /* replace */
+                m[at] = c;
+                break;
+            }
+        }
+        char what[2100];
+        snprintf(what, sizeof what, "%s mutant %d", path, k);
+        same_reading(what, m, n);
+    }
+    free(m);
+}
+
+Test(ydoc_fast, mutants_of_every_document_read_the_same_both_ways, .timeout = 120)
+{
+    unsigned long seed = 20261123;
+    each_doc(mutate_doc, &seed);
+}
