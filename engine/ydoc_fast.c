@@ -133,8 +133,17 @@ static int quoted(scan *s)
     return 0;
 }
 
+/* Character classes, looked up once per character of a flow value. */
+enum { C_IND = 1, C_FLOW = 2, C_BLANK = 4 };
+static const unsigned char cls[256] = {
+    ['?'] = C_IND, [':'] = C_IND, ['#'] = C_IND, ['&'] = C_IND, ['*'] = C_IND, ['!'] = C_IND, ['|'] = C_IND,
+    ['>'] = C_IND, ['\''] = C_IND, ['"'] = C_IND, ['%'] = C_IND, ['@'] = C_IND, ['`'] = C_IND,
+    [','] = C_IND | C_FLOW, ['['] = C_IND | C_FLOW, [']'] = C_IND | C_FLOW, ['{'] = C_IND | C_FLOW,
+    ['}'] = C_IND | C_FLOW, ['\n'] = C_FLOW | C_BLANK, [' '] = C_BLANK,
+};
+
 /* Characters that may not start a plain scalar ('-' is handled apart). */
-static int indicator(char c) { return strchr("?:,[]{}#&*!|>'\"%@`", c) != NULL; }
+static int indicator(char c) { return cls[(unsigned char)c] & C_IND; }
 
 /* A plain scalar in block context from s->p: up to the end of the line, a
  * comment, or a ':' followed by a blank (*colon set).  Trailing spaces are
@@ -215,7 +224,7 @@ static int flow_ws(scan *s, int block_ind)
 static int flow_plain(scan *s)
 {
     const char *st = s->p, *q = s->p, *last = s->p;
-    while (q < s->end && !strchr(",[]{}\n", *q)) {
+    while (q < s->end && !(cls[(unsigned char)*q] & C_FLOW)) {
         if (*q == ':') {
             if (blank_at(s, q + 1))
                 break;
@@ -240,7 +249,7 @@ static int flow_node(scan *s, int block_ind)
         return flow(s, block_ind);
     if (c == '"' || c == '\'')
         return quoted(s);
-    if (indicator(c) || (c == '-' && (s->p + 1 >= s->end || strchr(" \n,[]{}", s->p[1]))))
+    if (indicator(c) || (c == '-' && (s->p + 1 >= s->end || (cls[(unsigned char)s->p[1]] & (C_FLOW | C_BLANK)))))
         return -1;
     return flow_plain(s);
 }
