@@ -180,8 +180,7 @@ Test(ydoc_fast, takes_the_usual_shapes)
     static const char *const docs[] = {
         "encounter_id: A1\npayer: demo\n",
         "a:\n  b: 1\n  c: [x, \"y\", 'z']\nd:\n- 1\n- 2\ne: {f: g, h: [1, 2]}\n",
-        "# a comment\nlines:\n  - procedure: \"99396\"   # after a value\n    units: 1\n\n    charge: '180'\n"
-        "  - {procedure: \"81002\", units: 1}\n",
+        "# a comment\nlines:\n  - procedure: \"99396\"   # after a value\n    units: 1\n\n    charge: '180'\n  - {x: 1}\n",
         "- a: 1\n  b: 2\n- c: 3\n",
         "[{\"a\": 1, \"b\": [true, null, \"x y\"]}, {\"c\": \"\"}]\n",
         "{\n  \"encounter_id\": \"E1\",\n  \"lines\": [\n    {\"charge\": \"12.50\"}\n  ]\n}\n",
