@@ -324,9 +324,11 @@ Test(reconcile, statuses_reversal_plb_and_the_same_file_twice)
     cr_assert(tu_first("spool/reports/example", ".json", path, sizeof path));
     char *js = tu_read(path, &n);
     cr_expect_not_null(strstr(js, "\"patient_responsibility\""));
-    cr_expect_not_null(strstr(js, "\"reason_text\""));
+    /* each code's words once, in the report's dictionary */
+    cr_expect_not_null(strstr(js, "\"group\":\"CO\",\"reason\":\"45\",\"amount\":10.00}"), "%s", js);
+    cr_expect_not_null(strstr(js, "\"reasons\":{\"45\":\"Charge exceeds fee schedule"), "%s", js);
     /* the group code reads as words too (CAS01 in group_codes.tsv) */
-    cr_expect_not_null(strstr(js, "\"group\":\"CO\",\"group_text\":\"Contractual Obligations\","), "%s", js);
+    cr_expect_not_null(strstr(js, "\"groups\":{\"CO\":\"Contractual Obligations\""), "%s", js);
     /* the meaning of a code, not the code list's usage notes for payers */
     cr_expect_null(strstr(js, "Usage:"));
     cr_expect_null(strstr(js, " -- this group"));
