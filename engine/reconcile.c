@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ack_999_reader.h"
+#include "ch_str.h"
 #include "codes.h"
 #include "encounter.h"
 #include "json_out.h"
@@ -860,12 +861,12 @@ static void on_claim(void *ctx, const remit_payment *p, const remit_claim *c)
     memset(&cp, 0, sizeof cp);
     cp.claim_id = cl.id;
     cp.remittance_id = f->remit_id;
-    snprintf(cp.status_code, sizeof cp.status_code, "%s", c->status);
-    snprintf(cp.outcome, sizeof cp.outcome, "%s", remit_outcome_name(o));
+    ch_strcpy(cp.status_code, sizeof cp.status_code, c->status);
+    ch_strcpy(cp.outcome, sizeof cp.outcome, remit_outcome_name(o));
     cp.billed = c->charge;
     cp.paid = c->paid;
     cp.patient_resp = pr;
-    snprintf(cp.payer_claim_no, sizeof cp.payer_claim_no, "%s", c->payer_claim_no);
+    ch_strcpy(cp.payer_claim_no, sizeof cp.payer_claim_no, c->payer_claim_no);
     int64_t allowed = 0;
     for (unsigned i = 0; i < c->nlines; i++)
         allowed += c->lines[i].has_allowed ? c->lines[i].allowed : c->lines[i].paid + c->lines[i].pr_total;
@@ -888,8 +889,11 @@ static void on_claim(void *ctx, const remit_payment *p, const remit_claim *c)
             char *mods = f->mods[i];
             size_t mn = 0;
             mods[0] = '\0';
-            for (unsigned k = 0; k < rl->nmod; k++)
-                mn += (size_t)snprintf(mods + mn, sizeof f->mods[i] - mn, "%s%s", k ? ":" : "", rl->mod[k]);
+            for (unsigned k = 0; k < rl->nmod; k++) {
+                if (k)
+                    ch_strcat(mods, sizeof f->mods[i], &mn, ":");
+                ch_strcat(mods, sizeof f->mods[i], &mn, rl->mod[k]);
+            }
             ledger_line_payment *lp = &f->linev[i];
             *lp = (ledger_line_payment){
                 .line_no = ref.nlines && lm[i].status == MATCH_MATCHED && lm[i].ledger_line >= 0
@@ -933,9 +937,14 @@ static void on_claim(void *ctx, const remit_payment *p, const remit_claim *c)
         f->res->partial++;
     else
         f->res->denied++;
+    /* "835 TRACE: paid, paid 12.00 of 15.00 (CLP02 1)", without printf */
     char why[300], a[32], b[32];
-    snprintf(why, sizeof why, "835 %s: %s, paid %s of %s (CLP02 %s)", c->payment ? c->payment->trace : "",
-             remit_outcome_name(o), money(c->paid, a), money(c->charge, b), c->status);
+    size_t wn = 0;
+    const char *parts[] = {"835 ", c->payment ? c->payment->trace : "", ": ", remit_outcome_name(o), ", paid ",
+                           money(c->paid, a), " of ", money(c->charge, b), " (CLP02 ", c->status, ")"};
+    why[0] = '\0';
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        ch_strcat(why, sizeof why, &wn, parts[i]);
     const char *no = c->payer_claim_no[0] && strcmp(c->payer_claim_no, cl.payer_claim_no) ? c->payer_claim_no : NULL;
     int moved = move_claim_no(f, &cl, to, no, why);
     if (!moved && cl.state != to && f->fatal == CH_OK) {

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ch_str.h"
 #include "report_queue.h"
 #include "report_text.h"
 #include "spool.h"
@@ -396,7 +397,7 @@ void reconcile_report_mark(reconcile_report *r) { put_cmd(r, REC_MARK); }
 void reconcile_report_drop(reconcile_report *r) { put_cmd(r, REC_DROP); }
 
 /* s into a fixed field, cut to its size */
-#define COPY(dst, s) snprintf((dst), sizeof(dst), "%s", (s) ? (s) : "")
+#define COPY(dst, s) ch_strcpy((dst), sizeof(dst), (s))
 
 void reconcile_report_add(reconcile_report *r, const reconcile_posting *p)
 {
