@@ -328,6 +328,66 @@ Test(reconcile_report, the_same_file_twice_writes_one_report)
     tu_env_fini(&e);
 }
 
+/* PAID001 paid 150.00 of 200.00: the example of docs/reconciliation.md */
+static const char *doc_payment =
+    ENV_835("104", "BPR*I*150*C*CHK************20251215~TRN*1*CHK0001*1999999999~" PAYER
+                   "N1*PE*EXAMPLE CLINIC*XX*1234567893~LX*1~"
+                   "CLP*PAID001*1*200*150*20*12*PCLM001*11*1~CAS*CO*45*30~CAS*PR*2*20~" QC,
+            "11");
+
+/* The body of the fenced block of the doc that starts with `first`. */
+static char *doc_block_with(const char *doc, const char *first)
+{
+    for (const char *p = strstr(doc, "\n```"); p; p = strstr(p, "\n```")) {
+        p = strchr(p + 1, '\n');
+        cr_assert_not_null(p);
+        p++;
+        const char *end = strstr(p, "```");
+        cr_assert_not_null(end);
+        if (!strncmp(p, first, strlen(first)))
+            return strndup(p, (size_t)(end - p));
+        p = end + 3;
+    }
+    cr_assert_fail("no block starting with %s", first);
+    return NULL;
+}
+
+Test(reconcile_report, the_examples_in_the_doc_are_what_is_written)
+{
+    tu_env e;
+    home(&e);
+    sqlite3 *db = db_open(&e);
+    seed_simple(db, "OTHER000", "accepted");
+    int64_t id = seed_simple(db, "PAID001", "accepted");
+    sqlite3_close(db);
+    cr_assert_eq(id, 1001, "the doc's claim id");
+    tu_write("doc.835", doc_payment);
+    size_t n;
+    int st = tu_sh("\"$CH_BIN\" reconcile doc.835 > out.txt 2>&1");
+    cr_assert_eq(st, 0, "%s", tu_read("out.txt", &n));
+    char *csv, *js;
+    report_of("example", &csv, &js);
+    char *doc = tu_read(tu_src("docs/reconciliation.md"), &n);
+    cr_assert_not_null(doc);
+    char *want_csv = doc_block_with(doc, "claim_id,pcn,");
+    char *want_js = doc_block_with(doc, "{\"practice\":\"example\"");
+    cr_expect_str_eq(csv, want_csv);
+    /* the same but for the time stamp */
+    char *g = strstr(js, "\"generated\":\"");
+    char *w = strstr(want_js, "\"generated\":\"");
+    cr_assert(g && w);
+    size_t gl = strcspn(g + 13, "\""), wl = strcspn(w + 13, "\"");
+    cr_expect_eq(strncmp(js, want_js, (size_t)(g - js) + 13), 0);
+    cr_expect_str_eq(g + 13 + gl, w + 13 + wl);
+    cr_expect(parses(want_js));
+    free(want_csv);
+    free(want_js);
+    free(doc);
+    free(csv);
+    free(js);
+    tu_env_fini(&e);
+}
+
 /* --- the pieces ----------------------------------------------------------------------- */
 
 Test(reconcile_report, text_of_money_quotes_escapes_and_unknown_codes)
