@@ -7,11 +7,15 @@
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "reconcile.h"
@@ -385,6 +389,105 @@ Test(reconcile_report, the_examples_in_the_doc_are_what_is_written)
     free(doc);
     free(csv);
     free(js);
+    tu_env_fini(&e);
+}
+
+/* An 835 paying claims KILL00000.. (80.00 of 100.00 each, 20.00 coinsurance)
+ * under its own trace number. */
+static void write_big_835(const char *path, unsigned n, unsigned trace)
+{
+    FILE *fp = fopen(path, "w");
+    cr_assert_not_null(fp);
+    fprintf(fp,
+            "ISA*00*          *00*          *ZZ*PAYERSENDER    *ZZ*CLEARINGHOUSE  *251115*1200*^*00501*000000200"
+            "*0*T*:~GS*HP*PAYERSENDER*CLEARINGHOUSE*20251115*1200*200*X*005010X221A1~ST*835*0001~"
+            "BPR*I*%u*C*CHK************20251015~TRN*1*KILL%04u*1999999999~" PAYER
+            "N1*PE*EXAMPLE CLINIC*XX*1234567893~LX*1~",
+            80 * n, trace);
+    for (unsigned i = 0; i < n; i++)
+        fprintf(fp, "CLP*KILL%05u*1*100*80*20*12*PK%05u*11*1~CAS*PR*2*20~" QC, i, i);
+    fprintf(fp, "SE*%u*0001~GE*1*200~IEA*1*000000200~", 7 + 3 * n);
+    fclose(fp);
+}
+
+/* Every report under a final name is whole: its JSON parses, ends as the
+ * writer ends it, and its CSV has a line per claim of the JSON.  Returns how
+ * many pairs there are. */
+static int reports_whole(void)
+{
+    DIR *d = opendir("spool/reports/example");
+    if (!d)
+        return 0;
+    int pairs = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (de->d_name[0] == '.' || l < 5 || strcmp(de->d_name + l - 4, ".csv"))
+            continue;
+        char path[1024];
+        size_t n;
+        snprintf(path, sizeof path, "spool/reports/example/%s", de->d_name);
+        char *csv = tu_read(path, &n);
+        snprintf(path, sizeof path, "spool/reports/example/%.*sjson", (int)(l - 3), de->d_name);
+        char *js = tu_read(path, &n);
+        cr_assert_not_null(csv);
+        cr_assert_not_null(js, "%s without its JSON", de->d_name);
+        cr_assert(n > 4 && !strcmp(js + n - 4, "}}}\n"), "%s is cut short", path);
+        cr_assert(parses(js), "%s", path);
+        cr_assert_eq(count_of(csv, "\n"), count_of(js, "\"claim_id\":") + 1, "%s", de->d_name);
+        free(csv);
+        free(js);
+        pairs++;
+    }
+    closedir(d);
+    return pairs;
+}
+
+/* kill -9 at moments spread over the run: never a partial report under a
+ * final name, whenever the process dies. */
+Test(reconcile_report, kill_9_never_leaves_a_partial_report, .timeout = 240)
+{
+    tu_env e;
+    home(&e);
+    const unsigned n = 3000;
+    sqlite3 *db = db_open(&e);
+    cr_assert_eq(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    for (unsigned i = 0; i < n; i++) {
+        char pcn[16];
+        snprintf(pcn, sizeof pcn, "KILL%05u", i);
+        seed_simple(db, pcn, "accepted");
+    }
+    cr_assert_eq(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    /* how long a whole run takes here */
+    write_big_835("kill.835", n, 0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_eq(tu_sh("\"$CH_BIN\" reconcile kill.835 > /dev/null 2>&1"), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long run_us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
+    cr_assert_eq(reports_whole(), 1);
+    const char *bin = getenv("CH_BIN");
+    cr_assert_not_null(bin);
+    unsigned killed = 0;
+    for (unsigned k = 1; k <= 16; k++) {
+        write_big_835("kill.835", n, k); /* a new payment each time: posted again */
+        pid_t pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+            freopen("/dev/null", "w", stdout);
+            freopen("/dev/null", "w", stderr);
+            execl(bin, bin, "reconcile", "kill.835", (char *)NULL);
+            _exit(127);
+        }
+        /* from the start to past the end of a run */
+        usleep((useconds_t)(run_us * k / 12));
+        killed += kill(pid, SIGKILL) == 0;
+        int st;
+        waitpid(pid, &st, 0);
+        reports_whole();
+    }
+    cr_expect_geq(killed, 8, "most runs were killed on the way");
     tu_env_fini(&e);
 }
 
