@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ch_str.h"
 #include "ledger_backend.h"
 #include "ledger_payjson.h"
 #include "ledger_sqlite_int.h"
@@ -259,9 +260,9 @@ ch_code lsq_hold_event(ledger *l, int64_t claim_id, const char *at, const char *
         return ch_error_set(err, CH_ERR_NOMEM, "ledger: out of memory");
     e->claim_id = claim_id;
     e->batch_id = batch_id;
-    snprintf(e->at, sizeof e->at, "%s", at ? at : "");
-    snprintf(e->from, sizeof e->from, "%s", from ? from : "");
-    snprintf(e->to, sizeof e->to, "%s", to ? to : "");
+    ch_strcpy(e->at, sizeof e->at, at);
+    ch_strcpy(e->from, sizeof e->from, from);
+    ch_strcpy(e->to, sizeof e->to, to);
     h->nev++;
     return CH_OK;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ch_str.h"
 #include "x12_writer.h"
 
 const claim_ref match_many_claims = {0, "", 0, NULL, 0, NULL};
@@ -509,7 +510,7 @@ void match_claim(const match_rules *r, const match_lookup *lk, const match_query
         const claim_ref *c = lk->by_pcn(lk->ctx, keys[i]);
         if (!c)
             continue;
-        snprintf(out->key, sizeof out->key, "%s", keys[i]);
+        ch_strcpy(out->key, sizeof out->key, keys[i]);
         out->how = i == 0 ? MATCH_HOW_PCN : MATCH_HOW_PAYER_KEY;
         if (c == MATCH_MANY) {
             out->status = MATCH_AMBIGUOUS;
@@ -520,8 +521,9 @@ void match_claim(const match_rules *r, const match_lookup *lk, const match_query
         }
         out->status = MATCH_MATCHED;
         out->claim = c;
-        snprintf(out->why, sizeof out->why, "matched by the %s",
-                 i == 0 ? "patient control number" : "patient control number after the payer's transform");
+        ch_strcpy(out->why, sizeof out->why,
+                  i == 0 ? "matched by the patient control number"
+                         : "matched by the patient control number after the payer's transform");
         return;
     }
     const match_patient_query *p = &q->patient;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ack_999_reader.h"
+#include "ch_str.h"
 #include "codes.h"
 #include "encounter.h"
 #include "json_out.h"
@@ -26,16 +27,13 @@
 
 #define MAX_CANDIDATES 8
 
-typedef struct remit_id_vec {
-    int64_t *v;
-    size_t n, cap;
-} remit_id_vec;
-
 struct reconciler {
     const config *cfg;
     ledger *l;
     reconcile_opts opts;
-    remit_id_vec posted;          /* remittances posted in this run */
+    reconcile_report *rep;        /* the run's posting reports (opened at the first posting) */
+    ch_code rep_rc;               /* they could not be opened */
+    ch_error rep_err;
     match_rules dflt;             /* rules for a payer we do not know */
     encounter enc;                /* a claim's document, unpacked for its lines */
     /* payer keys indexed in this run: "payer\x1fsig" */
@@ -61,6 +59,7 @@ typedef struct file_ctx {
     unsigned ndiag_kept;
     /* 835 */
     int64_t remit_id;             /* 0: none (skipped) */
+    char trace_key[64];           /* its TRN03/TRN02, for the reports */
     int skip;                     /* a payment posted before */
     unsigned pay_claims;
     /* lookups */
@@ -628,16 +627,7 @@ static void on_payment(void *ctx, const remit_payment *p)
         return;
     }
     f->remit_id = rm.id;
-    if (r->posted.n == r->posted.cap) {
-        size_t cap = r->posted.cap ? r->posted.cap * 2 : 16;
-        int64_t *v = realloc(r->posted.v, cap * sizeof *v);
-        if (v) {
-            r->posted.v = v;
-            r->posted.cap = cap;
-        }
-    }
-    if (r->posted.n < r->posted.cap)
-        r->posted.v[r->posted.n++] = rm.id;
+    snprintf(f->trace_key, sizeof f->trace_key, "%s", rm.trace_key);
     if (!pr)
         worklist(f, "payee", 0, NULL, rm.trace_key, p->amount,
                  "835 payment %s: the payee (NPI '%s', tax id '%s') is not a configured practice", rm.trace_key,
@@ -747,6 +737,22 @@ static ch_code reversed_payment(file_ctx *f, const remit_claim *c, const ledger_
     return ledger_claim_payment_open(l, cl->id, NULL, old, &f->ferr);
 }
 
+/* A claim payment just posted, for the practice's report: the claim's state
+ * after it is `state`.  The reports are opened with the first posting. */
+static void report_posting(file_ctx *f, const ledger_claim_payment *cp, const ledger_claim_brief *claim,
+                           ledger_state state, size_t nadj)
+{
+    reconciler *r = f->r;
+    if (r->opts.no_reports || r->rep_rc != CH_OK)
+        return;
+    if (!r->rep && (r->rep_rc = reconcile_report_open(&r->rep, r->cfg->spool, r->opts.reports_dir, &r->rep_err)) !=
+                       CH_OK)
+        return;
+    reconcile_posting p = {.pay = cp, .practice = claim->practice, .pcn = claim->pcn, .trace_key = f->trace_key,
+                           .state = state, .adj = f->adjv, .nadj = nadj};
+    reconcile_report_add(r->rep, &p);
+}
+
 static void post_reversal(file_ctx *f, const remit_claim *c, const ledger_claim_brief *cl)
 {
     ledger_claim_payment old;
@@ -779,11 +785,13 @@ static void post_reversal(file_ctx *f, const remit_claim *c, const ledger_claim_
     f->res->reversals++;
     f->res->posted++;
     f->res->paid_cents += c->paid;
+    ledger_state st = holder.state; /* the holder's, after this posting */
     char why[300], a[32];
     if (!have_old) {
         worklist(f, "unmatched", cl->id, cl->practice, c->pcn, c->paid,
                  "835 reversal (CLP02 22) of claim %" PRId64 ": no payment posted to it to reverse (%s)", cl->id,
                  money(c->paid, a));
+        report_posting(f, &cp, &holder, st, used);
         return;
     }
     fail_db(f, ledger_claim_payment_reverse(f->r->l, old.id, cp.id, &f->ferr));
@@ -791,15 +799,20 @@ static void post_reversal(file_ctx *f, const remit_claim *c, const ledger_claim_
              c->payment ? c->payment->trace : "", old.posted_at, old.payer_claim_no[0] ? old.payer_claim_no : "-",
              money(-c->paid, a));
     if (holder.id == cl->id) {
-        move_claim(f, cl, LEDGER_ACCEPTED, why); /* waiting for the corrected payment */
+        if (move_claim(f, cl, LEDGER_ACCEPTED, why)) /* waiting for the corrected payment */
+            st = LEDGER_ACCEPTED;
+        report_posting(f, &cp, &holder, st, used);
         return;
     }
     /* the claim replaced or voided: its payment is back with the payer, and
      * the claim is void (it may be already: `correct` and `void` do that) */
     char held[400];
     snprintf(held, sizeof held, "%s, for claim %s (%" PRId64 ", frequency %d)", why, cl->pcn, cl->id, links.frequency);
-    if (!move_claim(f, &holder, LEDGER_VOID, held) && f->fatal == CH_OK)
+    if (move_claim(f, &holder, LEDGER_VOID, held))
+        st = LEDGER_VOID;
+    else if (f->fatal == CH_OK)
         fail_db(f, ledger_claim_note(f->r->l, holder.id, f->r->opts.actor, held, &f->ferr));
+    report_posting(f, &cp, &holder, st, used);
     /* a void has nothing more to come: it is done once the payment is back */
     if (links.frequency == 8 && f->fatal == CH_OK) {
         char done[400];
@@ -848,12 +861,12 @@ static void on_claim(void *ctx, const remit_payment *p, const remit_claim *c)
     memset(&cp, 0, sizeof cp);
     cp.claim_id = cl.id;
     cp.remittance_id = f->remit_id;
-    snprintf(cp.status_code, sizeof cp.status_code, "%s", c->status);
-    snprintf(cp.outcome, sizeof cp.outcome, "%s", remit_outcome_name(o));
+    ch_strcpy(cp.status_code, sizeof cp.status_code, c->status);
+    ch_strcpy(cp.outcome, sizeof cp.outcome, remit_outcome_name(o));
     cp.billed = c->charge;
     cp.paid = c->paid;
     cp.patient_resp = pr;
-    snprintf(cp.payer_claim_no, sizeof cp.payer_claim_no, "%s", c->payer_claim_no);
+    ch_strcpy(cp.payer_claim_no, sizeof cp.payer_claim_no, c->payer_claim_no);
     int64_t allowed = 0;
     for (unsigned i = 0; i < c->nlines; i++)
         allowed += c->lines[i].has_allowed ? c->lines[i].allowed : c->lines[i].paid + c->lines[i].pr_total;
@@ -876,8 +889,11 @@ static void on_claim(void *ctx, const remit_payment *p, const remit_claim *c)
             char *mods = f->mods[i];
             size_t mn = 0;
             mods[0] = '\0';
-            for (unsigned k = 0; k < rl->nmod; k++)
-                mn += (size_t)snprintf(mods + mn, sizeof f->mods[i] - mn, "%s%s", k ? ":" : "", rl->mod[k]);
+            for (unsigned k = 0; k < rl->nmod; k++) {
+                if (k)
+                    ch_strcat(mods, sizeof f->mods[i], &mn, ":");
+                ch_strcat(mods, sizeof f->mods[i], &mn, rl->mod[k]);
+            }
             ledger_line_payment *lp = &f->linev[i];
             *lp = (ledger_line_payment){
                 .line_no = ref.nlines && lm[i].status == MATCH_MATCHED && lm[i].ledger_line >= 0
@@ -921,17 +937,24 @@ static void on_claim(void *ctx, const remit_payment *p, const remit_claim *c)
         f->res->partial++;
     else
         f->res->denied++;
+    /* "835 TRACE: paid, paid 12.00 of 15.00 (CLP02 1)", without printf */
     char why[300], a[32], b[32];
-    snprintf(why, sizeof why, "835 %s: %s, paid %s of %s (CLP02 %s)", c->payment ? c->payment->trace : "",
-             remit_outcome_name(o), money(c->paid, a), money(c->charge, b), c->status);
+    size_t wn = 0;
+    const char *parts[] = {"835 ", c->payment ? c->payment->trace : "", ": ", remit_outcome_name(o), ", paid ",
+                           money(c->paid, a), " of ", money(c->charge, b), " (CLP02 ", c->status, ")"};
+    why[0] = '\0';
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        ch_strcat(why, sizeof why, &wn, parts[i]);
     const char *no = c->payer_claim_no[0] && strcmp(c->payer_claim_no, cl.payer_claim_no) ? c->payer_claim_no : NULL;
-    if (!move_claim_no(f, &cl, to, no, why) && cl.state != to && f->fatal == CH_OK) {
+    int moved = move_claim_no(f, &cl, to, no, why);
+    if (!moved && cl.state != to && f->fatal == CH_OK) {
         /* a claim paid before stays paid; anything else is for a person to look at */
         if (cl.state != LEDGER_PAID && cl.state != LEDGER_PARTIAL && cl.state != LEDGER_DENIED)
             worklist(f, "state", cl.id, cl.practice, cl.pcn, c->paid,
                      "835 says %s but the claim is %s: posted, state left as it is", remit_outcome_name(o),
                      ledger_state_name(cl.state));
     }
+    report_posting(f, &cp, &cl, moved ? to : cl.state, used);
 }
 
 static void on_plb(void *ctx, const remit_payment *p, const remit_plb *plb)
@@ -1065,7 +1088,7 @@ void reconcile_free(reconciler *r)
         return;
     match_rules_free(&r->dflt);
     encounter_clear(&r->enc);
-    free(r->posted.v);
+    reconcile_report_discard(r->rep);
     free(r->keyed);
     free(r);
 }
@@ -1103,7 +1126,8 @@ ch_code reconcile_file(reconciler *r, const char *path, const char *payer, recon
     f->path = path;
     f->payer_hint = payer;
     f->rules = &r->dflt;
-    size_t posted_mark = r->posted.n;
+    if (r->rep)
+        reconcile_report_mark(r->rep); /* a failure below takes the file's postings back */
     char st01[8];
     sniff(buf, len, st01, sizeof st01, f->isa_sender, f->isa_receiver);
     ch_code rc = CH_OK;
@@ -1181,8 +1205,8 @@ ch_code reconcile_file(reconciler *r, const char *path, const char *payer, recon
         log_msg(LOG_INFO, "reconciled %s (%s): %u claims, %u posted, %u unmatched, %u ambiguous, %u worklist", path,
                 res->kind, res->claims, res->posted, res->unmatched, res->ambiguous, res->worklist);
 out:
-    if (rc != CH_OK)
-        r->posted.n = posted_mark; /* nothing of the file was posted: not in the reports */
+    if (rc != CH_OK && r->rep)
+        reconcile_report_drop(r->rep); /* nothing of the file was posted: not in the reports */
     free(f->doc);
     free(f);
     if (len)
@@ -1193,12 +1217,13 @@ out:
 ch_code reconcile_finish(reconciler *r, void (*on_report)(void *ctx, const char *practice, const char *path),
                          void *ctx, ch_error *err)
 {
-    if (r->opts.no_reports || !r->posted.n)
-        return CH_OK;
-    ch_code rc = reconcile_reports_write(r->l, r->cfg->spool, r->opts.reports_dir, r->posted.v, r->posted.n,
-                                         on_report, ctx, err);
-    r->posted.n = 0;
-    return rc;
+    ch_code rc = r->rep_rc;
+    if (rc != CH_OK && err)
+        *err = r->rep_err;
+    ch_code rc2 = reconcile_report_finish(r->rep, on_report, ctx, rc == CH_OK ? err : NULL);
+    r->rep = NULL;
+    r->rep_rc = CH_OK;
+    return rc != CH_OK ? rc : rc2;
 }
 
 /* --- the daemon's inbox ----------------------------------------------------------------------- */

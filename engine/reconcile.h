@@ -24,10 +24,11 @@
  *          what is readable is posted all the same.
  *
  * Each file is posted in one ledger transaction: all of it or, on a ledger
- * failure, none of it.  After a run, reconcile_finish writes a posting report
- * per practice (CSV and JSON: claim, PCN, billed, allowed, paid, patient
- * responsibility, adjustments with their reason texts) to
- * SPOOL/reports/<practice>/ (atomic, 0600).
+ * failure, none of it.  A posting report per practice (CSV and JSON: claim,
+ * PCN, billed, allowed, paid, patient responsibility, adjustments with their
+ * reason texts) is rendered on a thread while posting (reconcile_report.h)
+ * and put in place in SPOOL/reports/<practice>/ by reconcile_finish (atomic,
+ * 0600); a file rolled back leaves nothing in it.
  */
 #ifndef RECONCILE_H
 #define RECONCILE_H
@@ -77,8 +78,11 @@ ch_code reconcile_new(reconciler **out, const config *cfg, ledger *l, const reco
 ch_code reconcile_file(reconciler *r, const char *path, const char *payer, reconcile_file_result *res,
                        ch_error *err);
 
-/* Write the posting reports of everything posted since reconcile_new.
- * paths (may be NULL) receives each report file written, one per call. */
+/* Complete the posting reports of everything posted since reconcile_new (or
+ * the last reconcile_finish) and put them in place.  on_report (may be NULL)
+ * is told each report file written, one per call.  CH_OK, or CH_ERR_IO /
+ * CH_ERR_NOMEM (err set) when the reports could not be written: what was
+ * posted stays posted. */
 ch_code reconcile_finish(reconciler *r, void (*on_report)(void *ctx, const char *practice, const char *path),
                          void *ctx, ch_error *err);
 

@@ -1,8 +1,14 @@
 /*
- * reconcile_report.c - the posting report per practice (CSV and JSON) of the
- * remittances posted in a run: claim, patient control number, billed,
- * allowed, paid, patient responsibility, adjustments with reason texts.
- * Written under temporary names, fsync'ed and renamed, 0600.
+ * reconcile_report.c - the posting report per practice (CSV and JSON),
+ * written while posting (see reconcile_report.h).
+ *
+ * The posting thread copies each posting into the queue (report_queue.c);
+ * the writer thread renders it (report_text.c) into the practice's files.
+ * A mark and a drop travel through the queue too, so the writer takes back
+ * a rolled-back file's postings in order: it cuts each file back to where
+ * it stood at the mark.  Rendering and writing cost about as much as the
+ * posting did when the reports were read back from the ledger afterwards;
+ * here they overlap the posting instead of following it.
  */
 #include "reconcile_report.h"
 
@@ -10,460 +16,541 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "codes.h"
-#include "json_out.h"
+#include "ch_str.h"
+#include "report_queue.h"
+#include "report_text.h"
 #include "spool.h"
-#include "x12_writer.h"
 
-/* cents as "-12.34" */
-static const char *money(int64_t c, char buf[32]) { return x12_cents_fixed(c, buf); }
+/* Written out in steps of this many bytes; writeback to the disk asked for
+ * every SYNC_STEP bytes, so that the fsync at the end has little left. */
+#define WRITE_STEP (1u << 20)
+#define SYNC_STEP (8u << 20)
 
-typedef struct report {
-    char practice[32];
-    char dir[PATH_MAX];
-    char csv_tmp[PATH_MAX], csv_final[PATH_MAX];
-    char json_tmp[PATH_MAX], json_final[PATH_MAX];
-    FILE *csv, *json;
-    json_out j;
+enum { REC_ROW = 1, REC_MARK, REC_DROP };
+
+typedef struct rec_head {
+    uint32_t kind, size;
+} rec_head;
+
+/* One of a practice's two files: what is written, and what is buffered. */
+typedef struct out_file {
+    int fd;
+    char tmp[PATH_MAX], final[PATH_MAX];
+    report_buf buf;
+    uint64_t written, synced;
+} out_file;
+
+/* Where a practice's report stood at the mark. */
+typedef struct report_mark {
+    uint64_t csv, json;
     uint64_t claims;
     int64_t billed, allowed, paid, patient;
-} report;
+    size_t ngroups, nreasons;
+} report_mark;
 
-typedef struct report_set {
-    const char *spool;        /* the spool root (reports/<practice>/ under it) */
-    const char *reports_dir;  /* instead of the spool's, when set */
-    report *v;
-    size_t n;
-    char stamp[32];
+typedef struct practice_out {
+    char id[32];
+    char dir[PATH_MAX];
+    out_file csv, json;
+    uint64_t claims;
+    int64_t billed, allowed, paid, patient;
+    /* the codes used, in order of first use (report_words numbers), and a
+     * flag per code number */
+    uint32_t *groups, *reasons;
+    size_t ngroups, nreasons, cap_groups, cap_reasons;
+    unsigned char *gflag, *rflag;
+    size_t ngflag, nrflag;
+    report_mark mark;
+} practice_out;
+
+struct reconcile_report {
+    char spool[PATH_MAX];
+    char reports_dir[PATH_MAX];   /* "" : the spool's */
+    char stamp[48];
+    report_queue *q;
+    int lost;                     /* a posting could not be queued */
+    /* the writer's */
+    practice_out **pv;
+    size_t np;
+    report_words words;
+    const report_code **codes;
+    size_t codes_cap;
     ch_code rc;
     ch_error err;
-    /* one claim's CSV line and JSON object, written with one call each */
-    char *line, *obj;
-    size_t line_cap, obj_cap;
-    /* each group and reason code seen, rendered once (the texts repeat) */
-    struct adj_text *texts;
-    size_t ntexts;
-    char *one;       /* one adjustment's JSON object */
-    size_t one_cap;
-} report_set;
+};
 
-/* An adjustment's words: the JSON object up to its amount, and the reason
- * text for the CSV. */
-typedef struct adj_text {
-    char g[4], reason[8];
-    char *json;      /* {"group":..,"reason_text":"..." */
-    size_t json_len;
-    char *rt;        /* the reason's text (its usage note left out), or "unknown code" */
-} adj_text;
+/* --- the files ---------------------------------------------------------------------- */
 
-static FILE *open_tmp(const char *path, ch_error *err)
+static void fail(reconcile_report *r, ch_code rc, const char *what, const char *path)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        ch_error_set(err, CH_ERR_IO, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    FILE *fp = fdopen(fd, "w");
-    if (!fp) {
-        close(fd);
-        unlink(path);
-        ch_error_set(err, CH_ERR_IO, "%s: %s", path, strerror(errno));
-    }
-    return fp;
+    if (r->rc == CH_OK)
+        r->rc = ch_error_set(&r->err, rc, "reports: %s%s%s: %s", what, path ? " " : "", path ? path : "",
+                             rc == CH_ERR_NOMEM ? "out of memory" : strerror(errno));
 }
 
-static report *report_for(report_set *rs, const char *practice)
+static int file_open(reconcile_report *r, out_file *f)
 {
-    for (size_t i = 0; i < rs->n; i++)
-        if (!strcmp(rs->v[i].practice, practice))
-            return &rs->v[i];
-    report *v = realloc(rs->v, (rs->n + 1) * sizeof *v);
-    if (!v) {
-        rs->rc = ch_error_set(&rs->err, CH_ERR_NOMEM, "reconcile: out of memory");
+    f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (f->fd < 0) {
+        fail(r, CH_ERR_IO, "create", f->tmp);
+        return 0;
+    }
+    return 1;
+}
+
+/* Write out what is buffered; ask for writeback of what was written. */
+static int file_flush(reconcile_report *r, out_file *f)
+{
+    size_t off = 0;
+    while (off < f->buf.len) {
+        ssize_t w = write(f->fd, f->buf.p + off, f->buf.len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            fail(r, CH_ERR_IO, "write", f->tmp);
+            return 0;
+        }
+        off += (size_t)w;
+    }
+    f->written += f->buf.len;
+    f->buf.len = 0;
+#ifdef SYNC_FILE_RANGE_WRITE
+    if (f->written - f->synced >= SYNC_STEP) {
+        /* start the disk writes now (not waiting for them): less for fsync */
+        sync_file_range(f->fd, (off_t)f->synced, (off_t)(f->written - f->synced), SYNC_FILE_RANGE_WRITE);
+        f->synced = f->written;
+    }
+#endif
+    return 1;
+}
+
+static uint64_t file_at(const out_file *f) { return f->written + f->buf.len; }
+
+/* Cut the file back to at bytes (at most where it is). */
+static void file_cut(reconcile_report *r, out_file *f, uint64_t at)
+{
+    if (at >= f->written) {
+        f->buf.len = (size_t)(at - f->written);
+        return;
+    }
+    f->buf.len = 0;
+    if (ftruncate(f->fd, (off_t)at) != 0 || lseek(f->fd, (off_t)at, SEEK_SET) < 0) {
+        fail(r, CH_ERR_IO, "truncate", f->tmp);
+        return;
+    }
+    f->written = at;
+    if (f->synced > at)
+        f->synced = at;
+}
+
+static void file_close(out_file *f, int remove)
+{
+    if (f->fd >= 0) {
+        close(f->fd);
+        f->fd = -1;
+        if (remove)
+            unlink(f->tmp);
+    }
+    report_buf_free(&f->buf);
+}
+
+static int put_text(reconcile_report *r, report_buf *b, const char *s, size_t n)
+{
+    if (!report_buf_reserve(b, n)) {
+        fail(r, CH_ERR_NOMEM, "", NULL);
+        return 0;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    return 1;
+}
+
+static void practice_mark(practice_out *p)
+{
+    p->mark = (report_mark){.csv = file_at(&p->csv), .json = file_at(&p->json), .claims = p->claims,
+                            .billed = p->billed, .allowed = p->allowed, .paid = p->paid, .patient = p->patient,
+                            .ngroups = p->ngroups, .nreasons = p->nreasons};
+}
+
+static void practice_free(practice_out *p, int remove)
+{
+    file_close(&p->csv, remove);
+    file_close(&p->json, remove);
+    free(p->groups);
+    free(p->reasons);
+    free(p->gflag);
+    free(p->rflag);
+    free(p);
+}
+
+/* The practice's report, its files opened the first time; NULL on failure. */
+static practice_out *practice_get(reconcile_report *r, const char *id)
+{
+    if (!id[0])
+        id = "unknown";
+    for (size_t i = r->np; i-- > 0;)
+        if (!strcmp(r->pv[i]->id, id))
+            return r->pv[i];
+    practice_out **v = realloc(r->pv, (r->np + 1) * sizeof *v);
+    practice_out *p = calloc(1, sizeof *p);
+    if (v)
+        r->pv = v;
+    if (!v || !p) {
+        free(p);
+        fail(r, CH_ERR_NOMEM, "", NULL);
         return NULL;
     }
-    rs->v = v;
-    report *p = &v[rs->n];
-    memset(p, 0, sizeof *p);
-    snprintf(p->practice, sizeof p->practice, "%s", practice[0] ? practice : "unknown");
-    const char *root = rs->reports_dir;
+    p->csv.fd = p->json.fd = -1;
+    snprintf(p->id, sizeof p->id, "%s", id);
     ch_code rc;
-    if (root) {
-        snprintf(p->dir, sizeof p->dir, "%s/%s", root, p->practice);
-        rc = spool_mkdirs(p->dir, &rs->err);
+    if (r->reports_dir[0]) {
+        snprintf(p->dir, sizeof p->dir, "%s/%s", r->reports_dir, p->id);
+        rc = spool_mkdirs(p->dir, &r->err);
     } else
-        rc = spool_dir(p->dir, sizeof p->dir, rs->spool, SPOOL_REPORTS, p->practice, &rs->err);
+        rc = spool_dir(p->dir, sizeof p->dir, r->spool, SPOOL_REPORTS, p->id, &r->err);
     if (rc != CH_OK) {
-        rs->rc = rc;
+        if (r->rc == CH_OK)
+            r->rc = rc;
+        free(p);
         return NULL;
     }
-    snprintf(p->csv_final, sizeof p->csv_final, "%s/posting-%s.csv", p->dir, rs->stamp);
-    snprintf(p->json_final, sizeof p->json_final, "%s/posting-%s.json", p->dir, rs->stamp);
-    snprintf(p->csv_tmp, sizeof p->csv_tmp, "%s/.posting-%s.csv.tmp", p->dir, rs->stamp);
-    snprintf(p->json_tmp, sizeof p->json_tmp, "%s/.posting-%s.json.tmp", p->dir, rs->stamp);
-    if (!(p->csv = open_tmp(p->csv_tmp, &rs->err))) {
-        rs->rc = CH_ERR_IO;
+    snprintf(p->csv.final, sizeof p->csv.final, "%s/posting-%s.csv", p->dir, r->stamp);
+    snprintf(p->json.final, sizeof p->json.final, "%s/posting-%s.json", p->dir, r->stamp);
+    snprintf(p->csv.tmp, sizeof p->csv.tmp, "%s/.posting-%s.csv.tmp", p->dir, r->stamp);
+    snprintf(p->json.tmp, sizeof p->json.tmp, "%s/.posting-%s.json.tmp", p->dir, r->stamp);
+    r->pv[r->np++] = p; /* from here on its files are closed (and removed) with the others */
+    if (!file_open(r, &p->csv) || !file_open(r, &p->json))
+        return NULL;
+    int ok = put_text(r, &p->csv.buf, report_csv_header, strlen(report_csv_header)) &&
+             put_text(r, &p->json.buf, "{\"practice\":", 12) && report_json_str(&p->json.buf, p->id, strlen(p->id)) &&
+             put_text(r, &p->json.buf, ",\"generated\":", 13) &&
+             report_json_str(&p->json.buf, r->stamp, strlen(r->stamp)) &&
+             put_text(r, &p->json.buf, ",\"claims\":[\n", 12);
+    if (!ok) {
+        fail(r, CH_ERR_NOMEM, "", NULL);
         return NULL;
     }
-    if (!(p->json = open_tmp(p->json_tmp, &rs->err))) {
-        fclose(p->csv);
-        unlink(p->csv_tmp);
-        rs->rc = CH_ERR_IO;
-        return NULL;
-    }
-    rs->n++;
-    fputs("claim_id,pcn,remittance,outcome,state,billed,allowed,paid,patient_responsibility,payer_claim_no,"
-          "adjustments\n",
-          p->csv);
-    json_init_file(&p->j, p->json);
-    json_obj_begin(&p->j);
-    json_kv_str(&p->j, "practice", p->practice);
-    json_kv_str(&p->j, "generated", rs->stamp);
-    json_key(&p->j, "claims");
-    json_arr_begin(&p->j);
+    practice_mark(p); /* a drop leaves it empty */
     return p;
 }
 
-/* k bytes appended at *n, as far as cap allows; *n counts them all, so the
- * length needed is known when they did not fit. */
-static void csv_putn(char *buf, size_t cap, size_t *n, const char *s, size_t k)
+/* Note a code number as used by the practice (first use: in the order). */
+static int use_code(uint32_t no, uint32_t **order, size_t *n, size_t *cap, unsigned char **flag, size_t *nflag)
 {
-    if (*n < cap)
-        memcpy(buf + *n, s, *n + k <= cap ? k : cap - *n);
-    *n += k;
+    if (no >= *nflag) {
+        size_t nn = (no + 1) * 2;
+        unsigned char *f = realloc(*flag, nn);
+        if (!f)
+            return 0;
+        memset(f + *nflag, 0, nn - *nflag);
+        *flag = f;
+        *nflag = nn;
+    }
+    if ((*flag)[no])
+        return 1;
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        uint32_t *o = realloc(*order, nc * sizeof *o);
+        if (!o)
+            return 0;
+        *order = o;
+        *cap = nc;
+    }
+    (*order)[(*n)++] = no;
+    (*flag)[no] = 1;
+    return 1;
 }
 
-static void csv_put(char *buf, size_t cap, size_t *n, const char *s) { csv_putn(buf, cap, n, s, strlen(s)); }
+/* --- the writer's records ----------------------------------------------------------- */
 
-/* A CSV field appended at *n (quoted when it must be); the length it needs
- * is counted even past cap. */
-static void csv_field(char *buf, size_t cap, size_t *n, const char *s)
+static void write_row(reconcile_report *r, const report_row *row, const report_adj *adj)
 {
-    if (!strpbrk(s, ",\"\n\r")) {
-        csv_put(buf, cap, n, s);
+    practice_out *p = practice_get(r, row->practice);
+    if (!p)
+        return;
+    if (row->nadj > r->codes_cap) {
+        const report_code **c = realloc(r->codes, row->nadj * sizeof *c);
+        if (!c) {
+            fail(r, CH_ERR_NOMEM, "", NULL);
+            return;
+        }
+        r->codes = c;
+        r->codes_cap = row->nadj;
+    }
+    for (uint32_t i = 0; i < row->nadj; i++) {
+        const report_code *c = report_words_code(&r->words, adj[i].group, adj[i].reason);
+        if (!c || !use_code(c->group_no, &p->groups, &p->ngroups, &p->cap_groups, &p->gflag, &p->ngflag) ||
+            !use_code(c->reason_no, &p->reasons, &p->nreasons, &p->cap_reasons, &p->rflag, &p->nrflag)) {
+            fail(r, CH_ERR_NOMEM, "", NULL);
+            return;
+        }
+        r->codes[i] = c;
+    }
+    if ((p->claims && !put_text(r, &p->json.buf, ",\n", 2)) ||
+        !report_render(row, adj, r->codes, &p->csv.buf, &p->json.buf)) {
+        fail(r, CH_ERR_NOMEM, "", NULL);
         return;
     }
-    csv_putn(buf, cap, n, "\"", 1);
-    for (const char *q; (q = strchr(s, '"')); s = q + 1) {
-        csv_putn(buf, cap, n, s, (size_t)(q - s) + 1);
-        csv_putn(buf, cap, n, "\"", 1);
+    p->claims++;
+    p->billed += row->reversal ? 0 : row->billed;
+    p->allowed += row->allowed;
+    p->paid += row->paid;
+    p->patient += row->patient_resp;
+    if (p->csv.buf.len >= WRITE_STEP)
+        file_flush(r, &p->csv);
+    if (p->json.buf.len >= WRITE_STEP)
+        file_flush(r, &p->json);
+}
+
+static void drop_codes(uint32_t *order, size_t *n, size_t keep, unsigned char *flag)
+{
+    while (*n > keep)
+        flag[order[--*n]] = 0;
+}
+
+static void drop(reconcile_report *r)
+{
+    for (size_t i = 0; i < r->np; i++) {
+        practice_out *p = r->pv[i];
+        if (p->csv.fd < 0 || p->json.fd < 0)
+            continue;
+        file_cut(r, &p->csv, p->mark.csv);
+        file_cut(r, &p->json, p->mark.json);
+        p->claims = p->mark.claims;
+        p->billed = p->mark.billed;
+        p->allowed = p->mark.allowed;
+        p->paid = p->mark.paid;
+        p->patient = p->mark.patient;
+        drop_codes(p->groups, &p->ngroups, p->mark.ngroups, p->gflag);
+        drop_codes(p->reasons, &p->nreasons, p->mark.nreasons, p->rflag);
     }
-    csv_put(buf, cap, n, s);
-    csv_putn(buf, cap, n, "\"", 1);
 }
 
-/* The length of s up to the first cut (all of s when there is none), trailing
- * blanks left out. */
-static size_t text_before(const char *s, const char *cut)
+/* The consumer: a chunk of records. */
+static void on_chunk(void *ctx, const unsigned char *data, size_t len)
 {
-    const char *e = strstr(s, cut);
-    size_t n = e ? (size_t)(e - s) : strlen(s);
-    while (n && s[n - 1] == ' ')
-        n--;
-    return n;
-}
-
-/* The words of a group and reason code, rendered the first time they are
- * seen; NULL when out of memory. */
-static const adj_text *adj_text_of(report_set *rs, const char *g, const char *reason)
-{
-    for (size_t i = 0; i < rs->ntexts; i++)
-        if (!strcmp(rs->texts[i].g, g) && !strcmp(rs->texts[i].reason, reason))
-            return &rs->texts[i];
-    adj_text *v = realloc(rs->texts, (rs->ntexts + 1) * sizeof *v);
-    if (!v)
-        return NULL;
-    rs->texts = v;
-    adj_text *t = &v[rs->ntexts];
-    memset(t, 0, sizeof *t);
-    snprintf(t->g, sizeof t->g, "%s", g);
-    snprintf(t->reason, sizeof t->reason, "%s", reason);
-    const char *gt = codes_text2("group_codes", "CAS01", g);
-    const char *rt = codes_text("carc", reason);
-    /* A report gives the code's meaning, not the code list's guidance to
-     * payers: "Contractual Obligations", not the paragraph after " -- ";
-     * a CARC without its "Usage:" note.  The lists keep the whole text. */
-    size_t gn = gt ? text_before(gt, " -- ") : 0;
-    if (!(t->rt = strndup(rt ? rt : "unknown code", rt ? text_before(rt, " Usage:") : 12)))
-        return NULL;
-    json_out j;
-    json_init(&j, NULL, 0);
-    for (int pass = 0; pass < 2; pass++) {
-        json_obj_begin(&j);
-        json_kv_str(&j, "group", g);
-        if (gt)
-            json_kv_strn(&j, "group_text", gt, gn);
-        else
-            json_kv_str(&j, "group_text", "unknown code");
-        json_kv_str(&j, "reason", reason);
-        json_kv_str(&j, "reason_text", t->rt);
-        if (pass)
+    reconcile_report *r = ctx;
+    size_t off = 0;
+    while (off + sizeof(rec_head) <= len) {
+        const rec_head *h = (const rec_head *)(const void *)(data + off);
+        if (h->size < sizeof *h || h->size > len - off)
             break;
-        t->json_len = json_len(&j);
-        size_t need = t->json_len + 1;
-        if (!(t->json = malloc(need))) {
-            free(t->rt);
-            return NULL;
+        if (r->rc == CH_OK) {
+            if (h->kind == REC_ROW) {
+                const report_row *row = (const report_row *)(const void *)(h + 1);
+                write_row(r, row, (const report_adj *)(const void *)(row + 1));
+            } else if (h->kind == REC_MARK) {
+                for (size_t i = 0; i < r->np; i++)
+                    practice_mark(r->pv[i]);
+            } else if (h->kind == REC_DROP)
+                drop(r);
         }
-        json_init(&j, t->json, need);
+        off += (h->size + 7) & ~(uint32_t)7;
     }
-    rs->ntexts++;
-    return t;
 }
 
-/* The next "GROUP:REASON:CENTS" of a posting's adjustments, or 0. */
-static int next_adjustment(const char **sp, char g[4], char reason[8], long long *cents)
-{
-    const char *s = *sp;
-    size_t n = 0;
-    while (s[n] && s[n] != ':' && n < 3)
-        n++;
-    if (!n || s[n] != ':')
-        return 0;
-    memcpy(g, s, n);
-    g[n] = '\0';
-    s += n + 1;
-    n = 0;
-    while (s[n] && s[n] != ':' && n < 7)
-        n++;
-    if (!n || s[n] != ':')
-        return 0;
-    memcpy(reason, s, n);
-    reason[n] = '\0';
-    s += n + 1;
-    char *end;
-    *cents = strtoll(s, &end, 10);
-    if (end == s)
-        return 0;
-    while (*end == ' ')
-        end++;
-    *sp = end;
-    return 1;
-}
+/* --- the posting thread's side --------------------------------------------------------- */
 
-/* One posting as a CSV line and a JSON object into rs->line / rs->obj, each
- * at most cap bytes; the lengths they need. */
-static void render_posting(report_set *rs, const ledger_posting *p, size_t line_cap, size_t obj_cap, size_t *line_len,
-                           size_t *obj_len)
+ch_code reconcile_report_open(reconcile_report **out, const char *spool, const char *reports_dir, ch_error *err)
 {
-    char b[32], a[32], pd[32], pr[32], id[24];
-    char *L = rs->line;
-    size_t n = 0;
-    snprintf(id, sizeof id, "%" PRId64, p->pay.claim_id);
-    csv_put(L, line_cap, &n, id);
-    csv_put(L, line_cap, &n, ",");
-    csv_field(L, line_cap, &n, p->pcn);
-    csv_put(L, line_cap, &n, ",");
-    csv_field(L, line_cap, &n, p->trace_key);
-    const char *cols[] = {p->pay.outcome, ledger_state_name(p->state), money(p->pay.billed, b),
-                          money(p->pay.allowed, a), money(p->pay.paid, pd), money(p->pay.patient_resp, pr)};
-    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
-        csv_put(L, line_cap, &n, ",");
-        csv_put(L, line_cap, &n, cols[i]);
+    *out = NULL;
+    reconcile_report *r = calloc(1, sizeof *r);
+    if (!r || !(r->q = report_queue_new(on_chunk, r, "reports"))) {
+        free(r);
+        return ch_error_set(err, CH_ERR_NOMEM, "reports: out of memory");
     }
-    csv_put(L, line_cap, &n, ",");
-    csv_field(L, line_cap, &n, p->pay.payer_claim_no);
-    csv_put(L, line_cap, &n, ",");
-
-    json_out j;
-    json_init(&j, rs->obj, obj_cap);
-    json_obj_begin(&j);
-    json_kv_int(&j, "claim_id", p->pay.claim_id);
-    json_kv_str(&j, "pcn", p->pcn);
-    json_kv_str(&j, "remittance", p->trace_key);
-    json_kv_str(&j, "outcome", p->pay.outcome);
-    json_kv_str(&j, "state", ledger_state_name(p->state));
-    json_kv_cents(&j, "billed", p->pay.billed);
-    json_kv_cents(&j, "allowed", p->pay.allowed);
-    json_kv_cents(&j, "paid", p->pay.paid);
-    json_kv_cents(&j, "patient_responsibility", p->pay.patient_resp);
-    json_kv_str(&j, "payer_claim_no", p->pay.payer_claim_no);
-    json_kv_bool(&j, "reversal", p->pay.reversal);
-    json_key(&j, "adjustments");
-    json_arr_begin(&j);
-    /* "CO:45:1234 PR:2:500" */
-    char adjs[4096] = "";
-    size_t an = 0;
-    const char *s = p->adjustments;
-    char g[4], reason[8];
-    long long cents;
-    while (*s && next_adjustment(&s, g, reason, &cents)) {
-        const adj_text *t = adj_text_of(rs, g, reason);
-        if (!t) {
-            rs->rc = ch_error_set(&rs->err, CH_ERR_NOMEM, "reconcile: out of memory");
-            break;
-        }
-        char amt[32];
-        money(cents, amt);
-        /* the object json_out would write: its words, then the amount */
-        size_t need = t->json_len + strlen(amt) + 16;
-        if (need > rs->one_cap) {
-            char *q = realloc(rs->one, need);
-            if (!q) {
-                rs->rc = ch_error_set(&rs->err, CH_ERR_NOMEM, "reconcile: out of memory");
-                break;
-            }
-            rs->one = q;
-            rs->one_cap = need;
-        }
-        /* by hand: the words are long and snprintf's %s was a tenth of the report's cost */
-        size_t al = strlen(amt), o = t->json_len;
-        memcpy(rs->one, t->json, o);
-        memcpy(rs->one + o, ",\"amount\":", 10);
-        o += 10;
-        memcpy(rs->one + o, amt, al);
-        o += al;
-        rs->one[o++] = '}';
-        rs->one[o] = '\0';
-        json_raw(&j, rs->one);
-        /* "CO-45 25.20 (text)", "; " between; cut at sizeof adjs - 1 as snprintf would */
-        if (an < sizeof adjs) {
-            size_t room = sizeof adjs - 1;
-            const char *parts[] = {an ? "; " : "", g, "-", reason, " ", amt, " (", t->rt, ")"};
-            for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
-                size_t len = strlen(parts[k]);
-                if (an < room)
-                    memcpy(adjs + an, parts[k], an + len <= room ? len : room - an);
-                an += len;
-            }
-            adjs[an < room ? an : room] = '\0';
-        }
-    }
-    json_arr_end(&j);
-    json_obj_end(&j);
-    csv_field(L, line_cap, &n, adjs);
-    csv_put(L, line_cap, &n, "\n");
-    *line_len = n;
-    *obj_len = json_len(&j);
-}
-
-static int grow_to(char **p, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return 1;
-    size_t c = *cap ? *cap : 4096;
-    while (c < need)
-        c *= 2;
-    char *q = realloc(*p, c);
-    if (!q)
-        return 0;
-    *p = q;
-    *cap = c;
-    return 1;
-}
-
-static int on_posting(void *ctx, const ledger_posting *p)
-{
-    report_set *rs = ctx;
-    report *rp = report_for(rs, p->practice);
-    if (!rp)
-        return 1;
-    if (!grow_to(&rs->line, &rs->line_cap, 8192) || !grow_to(&rs->obj, &rs->obj_cap, 8192)) {
-        rs->rc = ch_error_set(&rs->err, CH_ERR_NOMEM, "reconcile: out of memory");
-        return 1;
-    }
-    size_t ln, on;
-    render_posting(rs, p, rs->line_cap, rs->obj_cap, &ln, &on);
-    if (ln >= rs->line_cap || on >= rs->obj_cap) {
-        /* many adjustments: again with room for all of it */
-        if (!grow_to(&rs->line, &rs->line_cap, ln + 1) || !grow_to(&rs->obj, &rs->obj_cap, on + 1)) {
-            rs->rc = ch_error_set(&rs->err, CH_ERR_NOMEM, "reconcile: out of memory");
-            return 1;
-        }
-        render_posting(rs, p, rs->line_cap, rs->obj_cap, &ln, &on);
-    }
-    if (rs->rc != CH_OK)
-        return 1;
-    fwrite(rs->line, 1, ln, rp->csv);
-    json_raw(&rp->j, rs->obj);
-    rp->claims++;
-    rp->billed += p->pay.reversal ? 0 : p->pay.billed;
-    rp->allowed += p->pay.allowed;
-    rp->paid += p->pay.paid;
-    rp->patient += p->pay.patient_resp;
-    return 0;
-}
-
-static ch_code close_tmp(FILE *fp, const char *tmp, const char *final, ch_error *err)
-{
-    int bad = fflush(fp) != 0 || fsync(fileno(fp)) != 0;
-    bad |= fclose(fp) != 0;
-    if (bad || rename(tmp, final) != 0) {
-        ch_error_set(err, CH_ERR_IO, "%s: %s", final, strerror(errno));
-        unlink(tmp);
-        return CH_ERR_IO;
-    }
-    return CH_OK;
-}
-
-ch_code reconcile_reports_write(ledger *l, const char *spool, const char *reports_dir, const int64_t *remits,
-                                size_t n, void (*on_report)(void *ctx, const char *practice, const char *path),
-                                void *ctx, ch_error *err)
-{
-    report_set rs;
-    memset(&rs, 0, sizeof rs);
-    rs.spool = spool;
-    rs.reports_dir = reports_dir;
+    snprintf(r->spool, sizeof r->spool, "%s", spool ? spool : "");
+    snprintf(r->reports_dir, sizeof r->reports_dir, "%s", reports_dir ? reports_dir : "");
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
-    snprintf(rs.stamp, sizeof rs.stamp, "%04d%02d%02dT%02d%02d%02d.%03ldZ-%ld", tm.tm_year + 1900, tm.tm_mon + 1,
+    snprintf(r->stamp, sizeof r->stamp, "%04d%02d%02dT%02d%02d%02d.%03ldZ-%ld", tm.tm_year + 1900, tm.tm_mon + 1,
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, (long)getpid());
-    ch_code rc = CH_OK;
-    for (size_t i = 0; i < n && rc == CH_OK && rs.rc == CH_OK; i++)
-        rc = ledger_postings_each(l, remits[i], on_posting, &rs, err);
-    if (rc == CH_OK && rs.rc != CH_OK) {
-        rc = rs.rc;
-        if (err)
-            *err = rs.err;
-    }
-    for (size_t i = 0; i < rs.n; i++) {
-        report *p = &rs.v[i];
-        json_arr_end(&p->j);
-        json_key(&p->j, "totals");
-        json_obj_begin(&p->j);
-        json_kv_uint(&p->j, "claims", p->claims);
-        json_kv_cents(&p->j, "billed", p->billed);
-        json_kv_cents(&p->j, "allowed", p->allowed);
-        json_kv_cents(&p->j, "paid", p->paid);
-        json_kv_cents(&p->j, "patient_responsibility", p->patient);
-        json_obj_end(&p->j);
-        json_obj_end(&p->j);
-        fputc('\n', p->json);
-        if (rc != CH_OK) {
-            fclose(p->csv);
-            fclose(p->json);
-            unlink(p->csv_tmp);
-            unlink(p->json_tmp);
-            continue;
-        }
-        ch_code c1 = close_tmp(p->csv, p->csv_tmp, p->csv_final, err);
-        ch_code c2 = close_tmp(p->json, p->json_tmp, p->json_final, c1 == CH_OK ? err : NULL);
-        if (c1 == CH_OK && c2 == CH_OK) {
-            spool_sync_dir(p->dir, NULL);
-            if (on_report) {
-                on_report(ctx, p->practice, p->csv_final);
-                on_report(ctx, p->practice, p->json_final);
-            }
-        } else
-            rc = c1 != CH_OK ? c1 : c2;
-    }
-    free(rs.v);
-    free(rs.line);
-    free(rs.obj);
-    for (size_t i = 0; i < rs.ntexts; i++) {
-        free(rs.texts[i].json);
-        free(rs.texts[i].rt);
-    }
-    free(rs.texts);
-    free(rs.one);
-    return rc;
+    *out = r;
+    return CH_OK;
 }
 
+static void put_cmd(reconcile_report *r, uint32_t kind)
+{
+    rec_head *h = report_queue_room(r->q, sizeof *h);
+    if (!h) {
+        r->lost = 1;
+        return;
+    }
+    h->kind = kind;
+    h->size = sizeof *h;
+    report_queue_put(r->q, sizeof *h);
+}
+
+void reconcile_report_mark(reconcile_report *r) { put_cmd(r, REC_MARK); }
+
+void reconcile_report_drop(reconcile_report *r) { put_cmd(r, REC_DROP); }
+
+/* s into a fixed field, cut to its size */
+#define COPY(dst, s) ch_strcpy((dst), sizeof(dst), (s))
+
+void reconcile_report_add(reconcile_report *r, const reconcile_posting *p)
+{
+    size_t nadj = p->nadj;
+    size_t max = (REPORT_QUEUE_CHUNK - sizeof(rec_head) - sizeof(report_row)) / sizeof(report_adj);
+    if (nadj > max)
+        nadj = max; /* cannot happen: an 835 claim holds at most REMIT_MAX_ADJ */
+    size_t size = sizeof(rec_head) + sizeof(report_row) + nadj * sizeof(report_adj);
+    rec_head *h = report_queue_room(r->q, size);
+    if (!h) {
+        r->lost = 1;
+        return;
+    }
+    h->kind = REC_ROW;
+    h->size = (uint32_t)size;
+    report_row *row = (report_row *)(h + 1);
+    const ledger_claim_payment *c = p->pay;
+    row->claim_id = c->claim_id;
+    row->billed = c->billed;
+    row->allowed = c->allowed;
+    row->paid = c->paid;
+    row->patient_resp = c->patient_resp;
+    row->reversal = c->reversal != 0;
+    row->nadj = (uint32_t)nadj;
+    COPY(row->outcome, c->outcome);
+    COPY(row->state, ledger_state_name(p->state));
+    COPY(row->practice, p->practice);
+    COPY(row->pcn, p->pcn);
+    COPY(row->trace_key, p->trace_key);
+    COPY(row->payer_claim_no, c->payer_claim_no);
+    report_adj *a = (report_adj *)(row + 1);
+    for (size_t i = 0; i < nadj; i++) {
+        COPY(a[i].group, p->adj[i].group);
+        COPY(a[i].reason, p->adj[i].reason);
+        a[i].cents = p->adj[i].cents;
+    }
+    report_queue_put(r->q, size);
+}
+
+static void free_all(reconcile_report *r, int remove)
+{
+    report_queue_free(r->q);
+    for (size_t i = 0; i < r->np; i++)
+        practice_free(r->pv[i], remove);
+    free(r->pv);
+    free(r->codes);
+    report_words_free(&r->words);
+    free(r);
+}
+
+void reconcile_report_discard(reconcile_report *r)
+{
+    if (r)
+        free_all(r, 1);
+}
+
+/* The codes a practice used, as {"CO":"text",...} */
+static int put_dict(reconcile_report *r, report_buf *b, const uint32_t *order, size_t n, const report_word *words)
+{
+    if (!put_text(r, b, "{", 1))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((i && !put_text(r, b, ",", 1)) || !put_text(r, b, words[order[i]].json, words[order[i]].json_len))
+            return 0;
+    return put_text(r, b, "}", 1);
+}
+
+static int put_money(reconcile_report *r, report_buf *b, const char *key, int64_t cents)
+{
+    char m[32];
+    size_t n = report_cents(m, cents);
+    return put_text(r, b, key, strlen(key)) && put_text(r, b, m, n);
+}
+
+/* The end of the JSON: the totals and the codes' words. */
+static int json_tail(reconcile_report *r, practice_out *p)
+{
+    report_buf *b = &p->json.buf;
+    char n[32];
+    snprintf(n, sizeof n, "%" PRIu64, p->claims);
+    return put_text(r, b, "\n],\"totals\":{\"claims\":", 22) && put_text(r, b, n, strlen(n)) &&
+           put_money(r, b, ",\"billed\":", p->billed) && put_money(r, b, ",\"allowed\":", p->allowed) &&
+           put_money(r, b, ",\"paid\":", p->paid) && put_money(r, b, ",\"patient_responsibility\":", p->patient) &&
+           put_text(r, b, "},\"codes\":{\"groups\":", 20) &&
+           put_dict(r, b, p->groups, p->ngroups, r->words.groups) && put_text(r, b, ",\"reasons\":", 11) &&
+           put_dict(r, b, p->reasons, p->nreasons, r->words.reasons) && put_text(r, b, "}}\n", 3);
+}
+
+/* Written out, on the disk, closed. */
+static int file_done(reconcile_report *r, out_file *f)
+{
+    if (!file_flush(r, f))
+        return 0;
+    if (fsync(f->fd) != 0) {
+        fail(r, CH_ERR_IO, "fsync", f->tmp);
+        return 0;
+    }
+    int rc = close(f->fd);
+    f->fd = -1;
+    if (rc != 0) {
+        fail(r, CH_ERR_IO, "close", f->tmp);
+        unlink(f->tmp);
+        return 0;
+    }
+    return 1;
+}
+
+ch_code reconcile_report_finish(reconcile_report *r,
+                                void (*on_report)(void *ctx, const char *practice, const char *path), void *ctx,
+                                ch_error *err)
+{
+    if (!r)
+        return CH_OK;
+    report_queue_end(r->q); /* the writer is done: its state is ours */
+    if (r->lost && r->rc == CH_OK)
+        r->rc = ch_error_set(&r->err, CH_ERR_NOMEM, "reports: out of memory");
+    /* complete each report on the disk first, then rename them all */
+    for (size_t i = 0; i < r->np && r->rc == CH_OK; i++) {
+        practice_out *p = r->pv[i];
+        if (p->claims && (!json_tail(r, p) || !file_done(r, &p->csv) || !file_done(r, &p->json)))
+            break;
+    }
+    for (size_t i = 0; i < r->np && r->rc == CH_OK; i++) {
+        practice_out *p = r->pv[i];
+        if (!p->claims)
+            continue;
+        if (rename(p->csv.tmp, p->csv.final) != 0) {
+            fail(r, CH_ERR_IO, "rename", p->csv.final);
+            break;
+        }
+        if (rename(p->json.tmp, p->json.final) != 0) {
+            fail(r, CH_ERR_IO, "rename", p->json.final);
+            unlink(p->csv.final); /* the pair, or neither */
+            break;
+        }
+        spool_sync_dir(p->dir, NULL);
+        if (on_report) {
+            on_report(ctx, p->id, p->csv.final);
+            on_report(ctx, p->id, p->json.final);
+        }
+    }
+    ch_code rc = r->rc;
+    if (rc != CH_OK && err)
+        *err = r->err;
+    /* what is left: the temporary files of practices without postings, or
+     * of a run that failed */
+    for (size_t i = 0; i < r->np; i++) {
+        practice_out *p = r->pv[i];
+        if (rc != CH_OK || !p->claims) {
+            unlink(p->csv.tmp);
+            unlink(p->json.tmp);
+        }
+    }
+    free_all(r, 1);
+    return rc;
+}

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ch_str.h"
 #include "x12_stream.h"
 #include "x12_writer.h"
 
@@ -472,7 +473,7 @@ static void finish_claim(remit_835 *r)
     }
     c->is_reversal = c->status_code == 22;
     c->is_correction = !c->is_reversal && r->last_reversal[0] && !strcmp(r->last_reversal, c->pcn);
-    snprintf(r->last_reversal, sizeof r->last_reversal, "%s", c->is_reversal ? c->pcn : "");
+    ch_strcpy(r->last_reversal, sizeof r->last_reversal, c->is_reversal ? c->pcn : "");
     p->nclaims++;
     p->nlines += c->nlines;
     p->total_charge += c->charge;

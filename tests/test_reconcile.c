@@ -17,130 +17,10 @@
 #include "encounter.h"
 #include "reconcile.h"
 #include "recon_helpers.h"
+#include "recon_seed.h"
 #include "remit_835.h"
 #include "status_277ca_reader.h"
 #include "tu.h"
-
-/* --- a home with a practice and a payer that match the hand-made files ------ */
-
-static const char *practice_yaml =
-    "\n"
-    "  - id: example\n"
-    "    name: EXAMPLE CLINIC\n"
-    "    npi: \"1234567893\"\n"
-    "    tax_id: \"123456789\"\n"
-    "    taxonomy: 207Q00000X\n"
-    "    claim_prefix: EXC\n"
-    "    address: {line1: 2 CLINIC RD, city: ANYTOWN, state: NY, zip: \"12345\"}\n"
-    "    payers:\n"
-    "      testplan:\n"
-    "        submitter_id: CLEARINGHOUSE\n"
-    "        contact: {name: BILLING, phone: \"5555550100\"}\n";
-
-static const char *profile_yaml =
-    "payer_id: TESTPLAN01\n"
-    "name: TEST HEALTH PLAN\n"
-    "receiver: {qualifier: ZZ, interchange_id: PAYERSENDER, id: TESTPLAN01}\n"
-    "claim_types: [professional, institutional]\n"
-    "usage: test\n"
-    "limits: {claims_per_transaction: 1}\n"
-    "remittance:\n"
-    "  pcn_transform: [upper, strip_prefix: \"ACME-\", truncate: 14]\n"
-    "  line_match: ref_6r | procedure\n"
-    "  fallback: patient_dates_charge\n"
-    "  expected_allowed: {\"99213\": \"95.00\"}\n"
-    "  underpayment_tolerance: \"0.50\"\n";
-
-static void home(tu_env *e)
-{
-    tu_env_init(e);
-    FILE *fp = fopen("conf/clearinghouse.yaml", "a");
-    cr_assert_not_null(fp);
-    fputs(practice_yaml, fp);
-    fclose(fp);
-    tu_write("payer-profiles/testplan.yaml", profile_yaml);
-    tu_env_reload(e);
-    ch_error err;
-    cr_assert_eq(ledger_practice_put(e->led, "example", "EXAMPLE CLINIC", "1234567893", &err), CH_OK);
-    cr_assert_eq(ledger_payer_put(e->led, "testplan", "TESTPLAN01", "TEST HEALTH PLAN", &err), CH_OK);
-}
-
-static sqlite3 *db_open(tu_env *e)
-{
-    sqlite3 *db;
-    cr_assert_eq(sqlite3_open(e->cfg->ledger_path, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    return db;
-}
-
-static int64_t next_id = 1000;
-
-/* A claim in the ledger with this PCN, member, first date, lines. */
-static int64_t seed_claim(sqlite3 *db, const char *pcn, const char *state, const char *member, const char *date,
-                          const char *const *procs, const int64_t *charges, unsigned nlines)
-{
-    encounter en;
-    encounter_init(&en);
-    snprintf(en.encounter_id, sizeof en.encounter_id, "ENC-%s", pcn);
-    snprintf(en.practice, sizeof en.practice, "example");
-    snprintf(en.payer, sizeof en.payer, "testplan");
-    en.type = ENC_PROFESSIONAL;
-    en.frequency = ENC_ORIGINAL;
-    snprintf(en.member_id, sizeof en.member_id, "%s", member ? member : "M0");
-    en.lines = calloc(nlines ? nlines : 1, sizeof *en.lines);
-    en.nlines = nlines;
-    int64_t total = 0;
-    for (unsigned i = 0; i < nlines; i++) {
-        snprintf(en.lines[i].procedure, sizeof en.lines[i].procedure, "%s", procs[i]);
-        en.lines[i].charge = charges[i];
-        en.lines[i].units_milli = 1000;
-        snprintf(en.lines[i].date_from, sizeof en.lines[i].date_from, "%s", date ? date : "20251101");
-        total += charges[i];
-    }
-    en.total_charge = total;
-    char *doc;
-    size_t len;
-    ch_error err;
-    cr_assert_eq(encounter_pack(&en, &doc, &len, &err), CH_OK, "%s", err.msg);
-    encounter_clear(&en);
-    int64_t id = next_id++;
-    sqlite3_stmt *s;
-    cr_assert_eq(sqlite3_prepare_v2(db,
-                                    "INSERT INTO claims(id, pcn, practice, payer, claim_type, encounter_id, version, "
-                                    "frequency, total_cents, service_date, state, created_at, updated_at) VALUES "
-                                    "(?1, ?2, 'example', 'testplan', '837P', ?3, 1, 1, ?4, ?5, ?6, 'x', 'x')",
-                                    -1, &s, NULL),
-                 SQLITE_OK, "%s", sqlite3_errmsg(db));
-    char enc_id[64];
-    snprintf(enc_id, sizeof enc_id, "ENC-%s", pcn);
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_text(s, 2, pcn, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, enc_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 4, total);
-    sqlite3_bind_text(s, 5, date ? date : "20251101", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 6, state, -1, SQLITE_TRANSIENT);
-    cr_assert_eq(sqlite3_step(s), SQLITE_DONE, "%s: %s", pcn, sqlite3_errmsg(db));
-    sqlite3_finalize(s);
-    cr_assert_eq(sqlite3_prepare_v2(db,
-                                    "INSERT INTO encounter_versions(practice, encounter_id, version, content_hash, "
-                                    "claim_id, received_at, doc) VALUES ('example', ?1, 1, ?1, ?2, 'x', ?3)",
-                                    -1, &s, NULL),
-                 SQLITE_OK);
-    sqlite3_bind_text(s, 1, enc_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 2, id);
-    sqlite3_bind_blob(s, 3, doc, (int)len, SQLITE_TRANSIENT);
-    cr_assert_eq(sqlite3_step(s), SQLITE_DONE, "%s", sqlite3_errmsg(db));
-    sqlite3_finalize(s);
-    free(doc);
-    return id;
-}
-
-static int64_t seed_simple(sqlite3 *db, const char *pcn, const char *state)
-{
-    const char *procs[] = {"99213"};
-    int64_t ch[] = {10000};
-    return seed_claim(db, pcn, state, NULL, NULL, procs, ch, 1);
-}
 
 static ledger_claim_brief claim_by_id(tu_env *e, int64_t id)
 {
@@ -324,9 +204,11 @@ Test(reconcile, statuses_reversal_plb_and_the_same_file_twice)
     cr_assert(tu_first("spool/reports/example", ".json", path, sizeof path));
     char *js = tu_read(path, &n);
     cr_expect_not_null(strstr(js, "\"patient_responsibility\""));
-    cr_expect_not_null(strstr(js, "\"reason_text\""));
+    /* each code's words once, in the report's dictionary */
+    cr_expect_not_null(strstr(js, "\"group\":\"CO\",\"reason\":\"45\",\"amount\":10.00}"), "%s", js);
+    cr_expect_not_null(strstr(js, "\"reasons\":{\"45\":\"Charge exceeds fee schedule"), "%s", js);
     /* the group code reads as words too (CAS01 in group_codes.tsv) */
-    cr_expect_not_null(strstr(js, "\"group\":\"CO\",\"group_text\":\"Contractual Obligations\","), "%s", js);
+    cr_expect_not_null(strstr(js, "\"groups\":{\"CO\":\"Contractual Obligations\""), "%s", js);
     /* the meaning of a code, not the code list's usage notes for payers */
     cr_expect_null(strstr(js, "Usage:"));
     cr_expect_null(strstr(js, " -- this group"));
