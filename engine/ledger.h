@@ -547,6 +547,16 @@ ch_code ledger_remittance_add(ledger *l, ledger_remittance *r, ch_error *err);
 ch_code ledger_remittance_finish(ledger *l, int64_t id, unsigned claims, int flagged, ch_error *err);
 ch_code ledger_remittance_get(ledger *l, const char *payer, const char *trace_key, ledger_remittance *r,
                               ch_error *err);
+/*
+ * Posting reports (reconcile_report.h) are written after the postings are
+ * committed; a remittance is marked once its report is in place.  One whose
+ * run died in between is listed here, oldest first (fn returns non-zero to
+ * stop), so that the next run writes its report.
+ */
+typedef int (*ledger_id_fn)(void *ctx, int64_t id);
+ch_code ledger_remittances_unreported(ledger *l, ledger_id_fn fn, void *ctx, ch_error *err);
+/* The reports of these n remittances are in place (one statement). */
+ch_code ledger_remittances_reported(ledger *l, const int64_t *ids, size_t n, ch_error *err);
 
 typedef struct ledger_claim_payment {
     int64_t id, claim_id, remittance_id;

@@ -637,6 +637,58 @@ ch_code ledger_remittance_finish(ledger *l, int64_t id, unsigned claims, int fla
     return done(l, s, "update remittance", err);
 }
 
+ch_code ledger_remittances_unreported(ledger *l, ledger_id_fn fn, void *ctx, ch_error *err)
+{
+    ch_code rc = lsq_flush(l, err);
+    if (rc != CH_OK)
+        return rc;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(lsq_db(l), "SELECT id FROM remittances WHERE reported_at IS NULL ORDER BY id", -1, &s,
+                           NULL) != SQLITE_OK)
+        return lsq_db_err(l, err, "list unreported remittances");
+    int st;
+    while ((st = sqlite3_step(s)) == SQLITE_ROW)
+        if (fn(ctx, sqlite3_column_int64(s, 0)))
+            break;
+    if (st != SQLITE_ROW && st != SQLITE_DONE)
+        rc = lsq_db_err(l, err, "list unreported remittances");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+ch_code ledger_remittances_reported(ledger *l, const int64_t *ids, size_t n, ch_error *err)
+{
+    if (n == 0)
+        return CH_OK;
+    /* the ids as a JSON array: one statement marks them all */
+    size_t cap = n * 21 + 3, len = 0;
+    char *json = malloc(cap);
+    if (!json)
+        return ch_error_set(err, CH_ERR_NOMEM, "ledger: out of memory");
+    json[len++] = '[';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(json + len, cap - len, "%s%" PRId64, i ? "," : "", ids[i]);
+    json[len++] = ']';
+    char at[32];
+    lsq_stamp(l, at);
+    ch_code rc = lsq_flush(l, err);
+    sqlite3_stmt *s = NULL;
+    if (rc == CH_OK && sqlite3_prepare_v2(lsq_db(l),
+                                          "UPDATE remittances SET reported_at = ?2 "
+                                          "WHERE id IN (SELECT value FROM json_each(?1)) AND reported_at IS NULL",
+                                          -1, &s, NULL) != SQLITE_OK)
+        rc = lsq_db_err(l, err, "mark remittances reported");
+    if (rc == CH_OK) {
+        sqlite3_bind_text(s, 1, json, (int)len, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, at, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            rc = lsq_db_err(l, err, "mark remittances reported");
+    }
+    sqlite3_finalize(s);
+    free(json);
+    return rc;
+}
+
 ch_code ledger_claim_payment_add(ledger *l, ledger_claim_payment *p, const ledger_adjustment *adj, size_t nadj,
                                  const ledger_line_payment *lines, size_t nlines, ch_error *err)
 {

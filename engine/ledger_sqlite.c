@@ -294,6 +294,13 @@ static const migration migrations[] = {
      "  SELECT cp.id * 10000000 + (l.key + 1) * 10000 + a.key + 1, cp.id, cp.id * 1000 + l.key + 1,"
      "    a.value ->> 0, a.value ->> 1, a.value ->> 2, a.value ->> 3"
      "  FROM claim_payments cp, json_each(cp.lines) l, json_each(l.value, '$[8]') a;"},
+    /* 7: a posting report lost to a crash between the commit and the report
+     * is written by the next run (ledger_remittances_unreported).  What was
+     * posted before this version counts as reported. */
+    {7, "remittances remember when their posting report was put in place",
+     "ALTER TABLE remittances ADD COLUMN reported_at TEXT;"
+     "UPDATE remittances SET reported_at = posted_at;"
+     "CREATE INDEX remittances_unreported ON remittances(id) WHERE reported_at IS NULL;"},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

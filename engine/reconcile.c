@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,6 +35,9 @@ struct reconciler {
     reconcile_report *rep;        /* the run's posting reports (opened at the first posting) */
     ch_code rep_rc;               /* they could not be opened */
     ch_error rep_err;
+    int lockfd;                   /* SPOOL/.reconcile.lock, held from new to free */
+    int64_t *posted;              /* remittances recorded in this run (their reports are this run's) */
+    size_t nposted, capposted;
     match_rules dflt;             /* rules for a payer we do not know */
     encounter enc;                /* a claim's document, unpacked for its lines */
     /* payer keys indexed in this run: "payer\x1fsig" */
@@ -628,6 +632,18 @@ static void on_payment(void *ctx, const remit_payment *p)
     }
     f->remit_id = rm.id;
     snprintf(f->trace_key, sizeof f->trace_key, "%s", rm.trace_key);
+    if (r->nposted == r->capposted) {
+        size_t cap = r->capposted ? r->capposted * 2 : 16;
+        int64_t *v = realloc(r->posted, cap * sizeof *v);
+        if (!v) {
+            ch_error_set(&f->ferr, CH_ERR_NOMEM, "out of memory");
+            fail_db(f, CH_ERR_NOMEM);
+            return;
+        }
+        r->posted = v;
+        r->capposted = cap;
+    }
+    r->posted[r->nposted++] = rm.id;
     if (!pr)
         worklist(f, "payee", 0, NULL, rm.trace_key, p->amount,
                  "835 payment %s: the payee (NPI '%s', tax id '%s') is not a configured practice", rm.trace_key,
@@ -1078,6 +1094,24 @@ ch_code reconcile_new(reconciler **out, const config *cfg, ledger *l, const reco
         r->opts.actor = "reconcile";
     match_rules_init(&r->dflt);
     encounter_init(&r->enc);
+    /* One reconciler at a time per spool (the daemon's and an operator's):
+     * the reports of a run that died are written by the next, which must
+     * not take a live run's postings for those. */
+    char lock[4096];
+    snprintf(lock, sizeof lock, "%s/.reconcile.lock", cfg->spool);
+    ch_code rc = spool_init(cfg->spool, err);
+    if (rc == CH_OK && (r->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+        rc = ch_error_set(err, CH_ERR_IO, "%s: %s", lock, strerror(errno));
+    if (rc == CH_OK && flock(r->lockfd, LOCK_EX | LOCK_NB) < 0) {
+        log_msg(LOG_INFO, "reconcile: waiting for another reconcile of %s to finish", cfg->spool);
+        while (flock(r->lockfd, LOCK_EX) < 0 && errno == EINTR)
+            ;
+    }
+    if (rc != CH_OK) {
+        r->lockfd = -1;
+        reconcile_free(r);
+        return rc;
+    }
     *out = r;
     return CH_OK;
 }
@@ -1090,6 +1124,9 @@ void reconcile_free(reconciler *r)
     encounter_clear(&r->enc);
     reconcile_report_discard(r->rep);
     free(r->keyed);
+    free(r->posted);
+    if (r->lockfd >= 0)
+        close(r->lockfd); /* and the lock with it */
     free(r);
 }
 
@@ -1128,6 +1165,7 @@ ch_code reconcile_file(reconciler *r, const char *path, const char *payer, recon
     f->rules = &r->dflt;
     if (r->rep)
         reconcile_report_mark(r->rep); /* a failure below takes the file's postings back */
+    size_t posted_mark = r->nposted;
     char st01[8];
     sniff(buf, len, st01, sizeof st01, f->isa_sender, f->isa_receiver);
     ch_code rc = CH_OK;
@@ -1207,10 +1245,65 @@ ch_code reconcile_file(reconciler *r, const char *path, const char *payer, recon
 out:
     if (rc != CH_OK && r->rep)
         reconcile_report_drop(r->rep); /* nothing of the file was posted: not in the reports */
+    if (rc != CH_OK)
+        r->nposted = posted_mark;
     free(f->doc);
     free(f);
     if (len)
         munmap(map, len);
+    return rc;
+}
+
+/* Remittances committed by a run that died before its reports were in place. */
+typedef struct orphans {
+    reconciler *r;
+    int64_t *v;
+    size_t n, cap;
+    int nomem;
+} orphans;
+
+static int on_unreported(void *ctx, int64_t id)
+{
+    orphans *o = ctx;
+    for (size_t i = 0; i < o->r->nposted; i++)
+        if (o->r->posted[i] == id)
+            return 0; /* this run's: its postings are in the reports already */
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 16;
+        int64_t *v = realloc(o->v, cap * sizeof *v);
+        if (!v) {
+            o->nomem = 1;
+            return 1;
+        }
+        o->v = v;
+        o->cap = cap;
+    }
+    o->v[o->n++] = id;
+    return 0;
+}
+
+static int on_stored(void *ctx, const ledger_posting *p)
+{
+    reconcile_report_add_stored(ctx, p);
+    return 0;
+}
+
+/* Their postings into this run's reports, read back from the ledger. */
+static ch_code add_orphans(reconciler *r, orphans *o, ch_error *err)
+{
+    ch_code rc = ledger_remittances_unreported(r->l, on_unreported, o, err);
+    if (rc == CH_OK && o->nomem)
+        rc = ch_error_set(err, CH_ERR_NOMEM, "reconcile: out of memory");
+    if (rc != CH_OK || !o->n)
+        return rc;
+    log_msg(LOG_WARNING,
+            "reconcile: %zu remittance%s posted by an earlier run that stopped before its posting reports; "
+            "their postings are in this run's reports",
+            o->n, o->n == 1 ? "" : "s");
+    if (!r->rep && (rc = reconcile_report_open(&r->rep, r->cfg->spool, r->opts.reports_dir, err)) != CH_OK)
+        return rc;
+    for (size_t i = 0; i < o->n && rc == CH_OK; i++)
+        rc = ledger_postings_each(r->l, o->v[i], on_stored, r->rep, err);
     return rc;
 }
 
@@ -1220,10 +1313,27 @@ ch_code reconcile_finish(reconciler *r, void (*on_report)(void *ctx, const char 
     ch_code rc = r->rep_rc;
     if (rc != CH_OK && err)
         *err = r->rep_err;
+    orphans o = {r, NULL, 0, 0, 0};
+    ch_error e2;
+    if (rc == CH_OK && !r->opts.no_reports)
+        rc = add_orphans(r, &o, err ? err : &e2);
     ch_code rc2 = reconcile_report_finish(r->rep, on_report, ctx, rc == CH_OK ? err : NULL);
     r->rep = NULL;
     r->rep_rc = CH_OK;
-    return rc != CH_OK ? rc : rc2;
+    if (rc == CH_OK)
+        rc = rc2;
+    /* The reports are in place (or not wanted): this run's remittances and
+     * the orphans are reported.  A crash before this line writes them again
+     * next time: a report twice rather than none. */
+    if (rc == CH_OK) {
+        rc = ledger_remittances_reported(r->l, r->posted, r->nposted, err);
+        if (rc == CH_OK)
+            rc = ledger_remittances_reported(r->l, o.v, o.n, err);
+        if (rc == CH_OK)
+            r->nposted = 0;
+    }
+    free(o.v);
+    return rc;
 }
 
 /* --- the daemon's inbox ----------------------------------------------------------------------- */

@@ -437,6 +437,36 @@ void reconcile_report_add(reconcile_report *r, const reconcile_posting *p)
     report_queue_put(r->q, size);
 }
 
+void reconcile_report_add_stored(reconcile_report *r, const ledger_posting *p)
+{
+    /* "GROUP:REASON:CENTS ..." (ledger_posting.adjustments) into a list */
+    const char *t = p->adjustments ? p->adjustments : "";
+    size_t len = strlen(t), n = 0, cap = len / 6 + 1;
+    char *copy = malloc(len + 1);
+    ledger_adjustment *adj = malloc(cap * sizeof *adj);
+    if (!copy || !adj) {
+        free(copy);
+        free(adj);
+        r->lost = 1;
+        return;
+    }
+    memcpy(copy, t, len + 1);
+    for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok && n < cap; tok = strtok_r(NULL, " ", &save)) {
+        char *c1 = strchr(tok, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2)
+            continue;
+        *c1 = *c2 = '\0';
+        char *end;
+        long long cents = strtoll(c2 + 1, &end, 10);
+        adj[n++] = (ledger_adjustment){.group = tok, .reason = c1 + 1, .quantity = NULL, .cents = (int64_t)cents};
+    }
+    reconcile_posting rp = {.pay = &p->pay, .practice = p->practice, .pcn = p->pcn, .trace_key = p->trace_key,
+                            .state = p->state, .adj = adj, .nadj = n};
+    reconcile_report_add(r, &rp);
+    free(adj);
+    free(copy);
+}
+
 static void free_all(reconcile_report *r, int remove)
 {
     report_queue_free(r->q);

@@ -51,6 +51,11 @@ void reconcile_report_mark(reconcile_report *r);
  * is kept and returned by reconcile_report_finish: posting goes on. */
 void reconcile_report_add(reconcile_report *r, const reconcile_posting *p);
 
+/* A posting read back from the ledger (ledger_postings_each), for a
+ * remittance whose run stopped before its report was in place; the claim's
+ * state is its state now.  Nothing of p is kept after the call. */
+void reconcile_report_add_stored(reconcile_report *r, const ledger_posting *p);
+
 /* The file's transaction was rolled back: its postings leave the reports. */
 void reconcile_report_drop(reconcile_report *r);
 

@@ -317,6 +317,56 @@ Test(reconcile_report, a_file_whose_posting_fails_leaves_nothing_in_the_reports)
     tu_env_fini(&e);
 }
 
+/* A run that dies after its commit and before its reports (here: freed
+ * without reconcile_finish, which is what kill -9 leaves) has its postings
+ * written into the next run's report, once. */
+Test(reconcile_report, postings_of_a_run_that_died_before_its_reports_go_into_the_next)
+{
+    tu_env e;
+    home(&e);
+    sqlite3 *db = db_open(&e);
+    seed_simple(db, "REV005", "accepted");
+    sqlite3_close(db);
+    tu_write("first.835", first_payment);
+    reconciler *r;
+    ch_error err;
+    reconcile_file_result res;
+    cr_assert_eq(reconcile_new(&r, e.cfg, e.led, NULL, &err), CH_OK);
+    cr_assert_eq(reconcile_file(r, "first.835", NULL, &res, &err), CH_OK, "%s", err.msg);
+    cr_assert_eq(res.posted, 1);
+    reconcile_free(r); /* died: posted, no report */
+    cr_expect_eq(files_in("spool/reports/example"), 0);
+
+    /* the next run posts nothing of its own (the same file again) */
+    cr_assert_eq(reconcile_new(&r, e.cfg, e.led, NULL, &err), CH_OK);
+    cr_assert_eq(reconcile_file(r, "first.835", NULL, &res, &err), CH_OK, "%s", err.msg);
+    cr_expect_eq(res.posted, 0);
+    cr_assert_eq(reconcile_finish(r, NULL, NULL, &err), CH_OK, "%s", err.msg);
+    reconcile_free(r);
+    char *csv, *js;
+    report_of("example", &csv, &js);
+    cr_expect_eq(count_of(csv, "\n"), 2, "the header and REV005's payment:\n%s", csv);
+    cr_expect_not_null(strstr(csv, ",REV005,1999999999/CHK0000,paid,paid,"), "%s", csv);
+    cr_expect(parses(js), "%s", js);
+    free(csv);
+    free(js);
+
+    /* and only once: a third run writes nothing */
+    cr_assert_eq(reconcile_new(&r, e.cfg, e.led, NULL, &err), CH_OK);
+    cr_assert_eq(reconcile_finish(r, NULL, NULL, &err), CH_OK, "%s", err.msg);
+    reconcile_free(r);
+    cr_expect_eq(tu_count("spool/reports/example", ".csv"), 1);
+    db = db_open(&e);
+    sqlite3_stmt *s;
+    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM remittances WHERE reported_at IS NULL", -1, &s, NULL),
+                 SQLITE_OK);
+    cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+    cr_expect_eq(sqlite3_column_int(s, 0), 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    tu_env_fini(&e);
+}
+
 Test(reconcile_report, the_same_file_twice_writes_one_report)
 {
     tu_env e;
@@ -488,6 +538,26 @@ Test(reconcile_report, kill_9_never_leaves_a_partial_report, .timeout = 240)
         reports_whole();
     }
     cr_expect_geq(killed, 8, "most runs were killed on the way");
+    /* one more run: every payment posted by a killed run gets its report */
+    cr_assert_eq(tu_sh("\"$CH_BIN\" reconcile kill.835 > /dev/null 2>&1"), 0);
+    reports_whole();
+    sqlite3 *db2 = db_open(&e);
+    sqlite3_stmt *s;
+    cr_assert_eq(sqlite3_prepare_v2(db2, "SELECT trace_key FROM remittances WHERE reported_at IS NULL", -1, &s, NULL),
+                 SQLITE_OK);
+    cr_expect_eq(sqlite3_step(s), SQLITE_DONE, "a remittance without its report: %s",
+                 sqlite3_column_text(s, 0) ? (const char *)sqlite3_column_text(s, 0) : "");
+    sqlite3_finalize(s);
+    /* and each remittance's trace number is in some report */
+    cr_assert_eq(sqlite3_prepare_v2(db2, "SELECT trace_key FROM remittances", -1, &s, NULL), SQLITE_OK);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "cat spool/reports/example/*.csv | grep -qF ',%s,'",
+                 (const char *)sqlite3_column_text(s, 0));
+        cr_expect_eq(tu_sh(cmd), 0, "no report row for remittance %s", (const char *)sqlite3_column_text(s, 0));
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db2);
     tu_env_fini(&e);
 }
 
