@@ -2,6 +2,7 @@
 #include "reconcile.h"
 #include "reconcile_report.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -1080,6 +1081,29 @@ static void sniff(const char *buf, size_t len, char *st01, size_t st01_size, cha
     }
 }
 
+/* Under the lock no other reconciliation is alive: a report's temporary
+ * file in SPOOL/reports/<practice>/ is a dead run's, whose postings the
+ * ledger still holds as unreported (see reconcile_finish). */
+static void sweep_report_temporaries(const config *cfg)
+{
+    for (size_t i = 0; i < cfg->npractices; i++) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/%s/%s", cfg->spool, SPOOL_REPORTS, cfg->practices[i].id);
+        DIR *d = opendir(dir);
+        if (!d)
+            continue;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            size_t n = strlen(de->d_name);
+            if (strncmp(de->d_name, ".posting-", 9) || n < 13 || strcmp(de->d_name + n - 4, ".tmp"))
+                continue;
+            if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+                log_msg(LOG_WARNING, "reconcile: removed %s/%s, left by a run that was stopped", dir, de->d_name);
+        }
+        closedir(d);
+    }
+}
+
 ch_code reconcile_new(reconciler **out, const config *cfg, ledger *l, const reconcile_opts *opts, ch_error *err)
 {
     *out = NULL;
@@ -1112,6 +1136,7 @@ ch_code reconcile_new(reconciler **out, const config *cfg, ledger *l, const reco
         reconcile_free(r);
         return rc;
     }
+    sweep_report_temporaries(cfg);
     *out = r;
     return CH_OK;
 }

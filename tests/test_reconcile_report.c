@@ -336,6 +336,8 @@ Test(reconcile_report, postings_of_a_run_that_died_before_its_reports_go_into_th
     cr_assert_eq(res.posted, 1);
     reconcile_free(r); /* died: posted, no report */
     cr_expect_eq(files_in("spool/reports/example"), 0);
+    /* what kill -9 leaves besides: a temporary report */
+    tu_write("spool/reports/example/.posting-20260101T000000.000Z-1.csv.tmp", "claim_id,pcn\n");
 
     /* the next run posts nothing of its own (the same file again) */
     cr_assert_eq(reconcile_new(&r, e.cfg, e.led, NULL, &err), CH_OK);
