@@ -25,8 +25,9 @@ typedef struct scan {
 
 /* deeper than this is declined: libyaml and the builder say why */
 #define MAX_NEST (YDOC_MAX_DEPTH + 2)
-/* libyaml refuses a key longer than this on one line */
-#define MAX_KEY 1024
+/* libyaml refuses a key of more than 1024 characters (with what follows
+ * it up to the ':'); longer ones than this are declined, well clear of it */
+#define MAX_KEY 1000
 
 static int emit(scan *s, yf_type t, int plain, unsigned line, const char *at, const char *str, size_t len)
 {
@@ -349,7 +350,7 @@ static int block_map(scan *s, int n)
                 return -1;
             unsigned line = s->line;
             block_plain(s, &st, &len, &colon);
-            if (!colon || len > MAX_KEY || emit(s, YF_SCALAR, 1, line, st, st, len))
+            if (!colon || (size_t)(s->p - st) > MAX_KEY || emit(s, YF_SCALAR, 1, line, st, st, len))
                 return -1;
         }
         if (s->p >= s->end || *s->p != ':' || !blank_at(s, s->p + 1))
