@@ -340,7 +340,8 @@ static int block_map(scan *s, int n)
     for (;;) {
         /* the key */
         if (*s->p == '"' || *s->p == '\'') {
-            if (quoted(s))
+            const char *k = s->p;
+            if (quoted(s) || (size_t)(s->p - k) > MAX_KEY)
                 return -1;
         } else {
             const char *st;
