@@ -270,7 +270,8 @@ static int flow(scan *s, int block_ind)
         for (;;) {
             if (map) {
                 char c = *s->p;
-                if (c == '[' || c == '{' || flow_node(s, block_ind))
+                const char *k = s->p;
+                if (c == '[' || c == '{' || flow_node(s, block_ind) || (size_t)(s->p - k) > MAX_KEY)
                     return -1;
                 while (s->p < s->end && *s->p == ' ')
                     s->p++; /* a key and its ':' share a line */
