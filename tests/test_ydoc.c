@@ -205,6 +205,18 @@ Test(ydoc_fast, declines_what_it_does_not_read)
     for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
         cr_expect_not(same_reading("declined", docs[i], strlen(docs[i])), "taken: %s", docs[i]);
     }
+    /* keys near libyaml's limit of 1024 characters, plain, quoted and in a
+     * flow mapping */
+    static const char *const shapes[] = {"%s: 1\n", "\"%s\": 1\n", "{%s: 1}\n"};
+    for (size_t k = 0; k < 3; k++)
+        for (size_t n = 990; n <= 1030; n += 10) {
+            char key[1100], doc[1200];
+            memset(key, 'k', n);
+            key[n] = '\0';
+            snprintf(doc, sizeof doc, shapes[k], key);
+            int took = same_reading("long key", doc, strlen(doc));
+            cr_expect(n + (k == 1 ? 2 : 0) <= 1000 || !took, "a key of %zu taken", n);
+        }
 }
 
 /* A small deterministic generator: mutants are the same on every run. */
