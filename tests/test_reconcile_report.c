@@ -553,10 +553,9 @@ Test(reconcile_report, kill_9_never_leaves_a_partial_report, .timeout = 240)
     /* and each remittance's trace number is in some report */
     cr_assert_eq(sqlite3_prepare_v2(db2, "SELECT trace_key FROM remittances", -1, &s, NULL), SQLITE_OK);
     while (sqlite3_step(s) == SQLITE_ROW) {
-        char cmd[512];
-        snprintf(cmd, sizeof cmd, "cat spool/reports/example/*.csv | grep -qF ',%s,'",
-                 (const char *)sqlite3_column_text(s, 0));
-        cr_expect_eq(tu_sh(cmd), 0, "no report row for remittance %s", (const char *)sqlite3_column_text(s, 0));
+        const char *trace = (const char *)sqlite3_column_text(s, 0);
+        cr_expect_eq(tu_sh("cat spool/reports/example/*.csv | grep -qF ',%s,'", trace), 0,
+                     "no report row for remittance %s", trace);
     }
     sqlite3_finalize(s);
     sqlite3_close(db2);
