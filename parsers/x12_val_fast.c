@@ -44,6 +44,14 @@ static int classify(xv_seg *sv, const x12_segment *seg)
         p = sv->buf;
     }
     sv->p = p;
+    if (seg->cls & X12_CLS_DONE) {
+        /* the tokenizer classified it on its way (x12_reader_opts.classify) */
+        sv->comp = seg->cbits;
+        sv->anycomp = (seg->cls & X12_CLS_COMP) != 0;
+        return !(seg->cls & X12_CLS_ODD);
+    }
+    uint64_t *comp = sv->cbuf;
+    sv->comp = comp;
     const x12_delims *d = seg->delims;
     unsigned odd = 0, anycomp = 0;
 #ifdef __SSE2__
@@ -77,21 +85,21 @@ static int classify(xv_seg *sv, const x12_segment *seg)
         anycomp |= mc;
         c |= (uint64_t)mc << (i & 63);
         if (i + 16 >= n) {
-            sv->comp[i >> 6] = c;
+            comp[i >> 6] = c;
             break;
         }
         if ((i & 63) == 48) {
-            sv->comp[i >> 6] = c;
+            comp[i >> 6] = c;
             c = 0;
         }
     }
 #else
     for (size_t w = 0; w < (n + 63) / 64; w++)
-        sv->comp[w] = 0;
+        comp[w] = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char b = (unsigned char)p[i];
         if (b == (unsigned char)d->component) {
-            sv->comp[i >> 6] |= (uint64_t)1 << (i & 63);
+            comp[i >> 6] |= (uint64_t)1 << (i & 63);
             anycomp = 1;
         }
         odd |= b < 0x20 || b >= 0x7f || b == (unsigned char)d->repetition;
@@ -132,10 +140,7 @@ static inline int digits(const char *p, size_t n)
 #endif
 }
 
-void xv_classify(xv *v, const x12_segment *seg)
-{
-    v->sv.ok = !v->full && classify(&v->sv, seg);
-}
+int xv_classify_bytes(xv_seg *sv, const x12_segment *seg) { return classify(sv, seg); }
 
 /* ---- values -------------------------------------------------------------- */
 

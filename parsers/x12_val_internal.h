@@ -99,7 +99,9 @@ typedef struct xv_balance {
 /* One segment as the fast element checks see it (x12_val_fast.c). */
 #define XV_SEG_FAST 512 /* longer segments take the full checks */
 typedef struct xv_seg {
-    uint64_t comp[XV_SEG_FAST / 64]; /* bit b: byte b is the component separator */
+    const uint64_t *comp;            /* bit b: byte b is the component separator
+                                        (the reader's x12_segment.cbits, or cbuf) */
+    uint64_t cbuf[XV_SEG_FAST / 64];
     int anycomp;                     /* some bit of comp is set */
     int ok;                          /* classified: no repetition separator,
                                         no control byte, short enough */
@@ -181,8 +183,28 @@ void xv_loops_end(xv *v, const x12_pos *pos);
 
 /* ---- elements (x12_val_fast.c: the common case; x12_val_elems.c: all) ---- */
 
-/* Classify the segment about to be placed (v->sv); first thing per segment. */
-void xv_classify(xv *v, const x12_segment *seg);
+/* What xv_classify does for a segment the tokenizer did not classify (or
+ * one it found odd): 1 when it may take the fast checks. */
+int xv_classify_bytes(xv_seg *sv, const x12_segment *seg);
+
+/* Classify the segment about to be placed (v->sv); first thing per segment.
+ * Inline: most segments come classified by the tokenizer, padded, and only
+ * need their views copied. */
+static inline void xv_classify(xv *v, const x12_segment *seg)
+{
+    xv_seg *sv = &v->sv;
+    if ((seg->cls & (X12_CLS_DONE | X12_CLS_ODD)) == X12_CLS_DONE && seg->padded &&
+        seg->raw_len - 1 < XV_SEG_FAST && seg->nelem < 64 && !v->full) {
+        sv->ee = seg->elem_end;
+        sv->nelem = seg->nelem;
+        sv->p = seg->raw;
+        sv->comp = seg->cbits;
+        sv->anycomp = (seg->cls & X12_CLS_COMP) != 0;
+        sv->ok = 1;
+        return;
+    }
+    sv->ok = !v->full && xv_classify_bytes(sv, seg);
+}
 /* x12_comp(seg, el, comp), from the bitmaps when the segment was classified
  * (the bytes may then be a copy of seg's). */
 x12_str xv_comp(const xv *v, const x12_segment *seg, unsigned el, unsigned comp);

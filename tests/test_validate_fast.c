@@ -6,8 +6,12 @@
  * inserted: separators, control bytes, digits, letters), is validated twice:
  * as the engine does, and with every segment forced through the full checks
  * and the full loop search.  The two diagnostic streams must be identical,
- * field by field.  Buffers are allocated to the exact size, so a fast path
- * that read past its segment would trip the sanitizers.
+ * field by field.  The engine's way is run with and without the tokenizer
+ * classifying the bytes (x12_reader_opts.classify), from memory and, for
+ * the files themselves, from a file read a few bytes at a time (so that
+ * segments are scanned again after each read).  Buffers are allocated to
+ * the exact size, so a fast path that read past its segment would trip the
+ * sanitizers.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -50,18 +54,38 @@ static void on_diag(void *ctx, const x12_diag *d)
     put(ctx, line);
 }
 
+/* How run_gen reads and validates. */
+enum {
+    FAST,       /* fast paths, the tokenizer not classifying, from memory */
+    FULL,       /* every segment through the full checks and search */
+    FAST_CLS,   /* fast paths on the tokenizer's classification, from memory */
+    FAST_CLS_FD /* the same from a file, read 7 bytes at a time */
+};
+
 /* Validate len bytes at p; the diagnostics, one line each, into out.
  * gen0: where the slot marks start (0: as a new validator does). */
-static void run_gen(const char *p, size_t len, int full, uint32_t gen0, sink *out)
+static void run_gen(const char *p, size_t len, int mode, uint32_t gen0, sink *out)
 {
     char *copy = malloc(len ? len : 1); /* exactly len: over-reads are caught */
     cr_assert_not_null(copy);
     memcpy(copy, p, len);
     out->len = 0;
     put(out, "");
-    x12_reader_opts ro = {.on_diag = on_diag, .diag_ctx = out};
+    x12_reader_opts ro = {.on_diag = on_diag, .diag_ctx = out, .classify = mode >= FAST_CLS};
     x12_reader *r;
-    cr_assert_eq(x12_open_mem(&r, copy, len, "t", &ro, NULL), CH_OK);
+    FILE *fp = NULL;
+    if (mode == FAST_CLS_FD) {
+        fp = tmpfile();
+        cr_assert_not_null(fp);
+        cr_assert_eq(fwrite(copy, 1, len, fp), len);
+        cr_assert_eq(fflush(fp), 0);
+        rewind(fp);
+        ro.read_size = 7;
+        cr_assert_eq(x12_open_fd(&r, fileno(fp), "t", &ro, NULL), CH_OK);
+    } else {
+        cr_assert_eq(x12_open_mem(&r, copy, len, "t", &ro, NULL), CH_OK);
+    }
+    int full = mode == FULL;
     x12_validator *v = x12_validator_new("t", on_diag, out);
     cr_assert_not_null(v);
     v->full = full;
@@ -76,10 +100,12 @@ static void run_gen(const char *p, size_t len, int full, uint32_t gen0, sink *ou
     x12_validator_finish(v, n ? &s.pos : NULL);
     x12_validator_free(v);
     x12_close(r);
+    if (fp)
+        fclose(fp);
     free(copy);
 }
 
-static void run(const char *p, size_t len, int full, sink *out) { run_gen(p, len, full, 0, out); }
+static void run(const char *p, size_t len, int mode, sink *out) { run_gen(p, len, mode, 0, out); }
 
 static uint64_t rng(uint64_t *st)
 {
@@ -136,18 +162,30 @@ static char *slurp(const char *path, size_t *len)
     return b;
 }
 
-static void same(const char *what, const char *p, size_t len, sink *a, sink *b)
+static void differ(const char *what, const char *how, sink *a, sink *b)
 {
-    run(p, len, 0, a);
-    run(p, len, 1, b);
     if (strcmp(a->buf, b->buf)) {
         size_t i = 0;
         while (a->buf[i] && a->buf[i] == b->buf[i])
             i++;
         while (i > 0 && a->buf[i - 1] != '\n')
             i--;
-        cr_assert_fail("%s: fast and full checks differ at\n fast: %.300s\n full: %.300s", what, a->buf + i,
-                       b->buf + i);
+        cr_assert_fail("%s: %s and full checks differ at\n fast: %.300s\n full: %.300s", what, how,
+                       a->buf + i, b->buf + i);
+    }
+}
+
+/* The engine's ways (fd too: also from a file) give what the full checks give. */
+static void same(const char *what, const char *p, size_t len, int fd, sink *a, sink *b)
+{
+    run(p, len, FULL, b);
+    run(p, len, FAST, a);
+    differ(what, "fast", a, b);
+    run(p, len, FAST_CLS, a);
+    differ(what, "fast (classified by the tokenizer)", a, b);
+    if (fd) {
+        run(p, len, FAST_CLS_FD, a);
+        differ(what, "fast (classified by the tokenizer, from a file)", a, b);
     }
 }
 
@@ -173,14 +211,14 @@ Test(validate_fast, same_diagnostics_as_the_full_checks, .timeout = 120)
             if (!text)
                 continue;
             files++;
-            same(path, text, len, &a, &b);
+            same(path, text, len, 1, &a, &b);
             uint64_t st = 0x9E3779B97F4A7C15u ^ (uint64_t)len * 31 ^ files;
             for (int k = 0; k < 40; k++) {
                 size_t ml;
                 char *m = mutate(text, len, &st, &ml);
                 char what[2100];
                 snprintf(what, sizeof what, "%s (mutant %d)", path, k);
-                same(what, m, ml, &a, &b);
+                same(what, m, ml, 0, &a, &b);
                 free(m);
                 mutants++;
             }
@@ -217,10 +255,10 @@ Test(validate_fast, slot_marks_survive_their_wrap)
     text[len] = '\0';
     swap_all(text, "11:B:1", "11:B:7");
     sink a = {0}, b = {0};
-    run_gen(text, len, 0, 0, &a);
+    run_gen(text, len, FAST_CLS, 0, &a);
     cr_assert(strstr(a.buf, "rule.need"), "the edit yields rule diagnostics");
     for (uint32_t back = 1; back < 400; back += 37) {
-        run_gen(text, len, 0, UINT32_MAX - back, &b);
+        run_gen(text, len, FAST_CLS, UINT32_MAX - back, &b);
         cr_assert_str_eq(a.buf, b.buf, "marks starting %u before the wrap", back);
     }
     free(text);
