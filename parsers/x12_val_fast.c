@@ -25,7 +25,6 @@
 #include <emmintrin.h>
 #endif
 
-#define TAG2(a, b) ((uint32_t)(a) | (uint32_t)(b) << 8)
 
 /* ---- classification ------------------------------------------------------ */
 
@@ -553,7 +552,7 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
 {
     xv_seg *sv = &v->sv;
     const x12_gplan *pl = &s->plan;
-    if (keybad || v->full || !pl->ok || (!s->loop->id && s->tag32 == TAG2('S', 'T')) || !sv->ok) {
+    if (keybad || !sv->ok || !s->fast_ok) { /* sv->ok is 0 when v->full */
         xv_elements_all(v, s, seg, keybad);
         return;
     }
@@ -618,9 +617,17 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
         }
     }
     unsigned last = present ? 63 - (unsigned)__builtin_clzll(present) : 0;
+    /* end_quiet depends on s and present alone once n == last (it never
+     * holds otherwise): remembered (for memo_g only, whose entries stay) */
+    __typeof__(v->endq[0]) *q = &v->endq[((uintptr_t)s >> 6) & 63];
+    if (q->s == s && q->present == present && n == last)
+        return;
     if (!end_quiet(s, n, last, present)) {
         if (!ordered)
             xv_ectx_init(&c, v, s, seg, 0);
         xv_elements_end(&c, last, present);
+    } else if (v->memo_g == v->g) {
+        q->s = s;
+        q->present = present;
     }
 }

@@ -156,6 +156,13 @@ struct x12_validator {
         uint32_t tag;     /* 0: empty */
         uint8_t el, comp, ok;
     } tagkey[64];
+    /* entries of memo_g whose element tail (xv_elements_end) was found to
+     * have nothing to say with these elements present, direct-mapped: the
+     * same entry mostly comes with the same elements */
+    struct {
+        const x12_gseg *s; /* NULL: empty */
+        uint64_t present;
+    } endq[64];
 
     unsigned nerr, nwarn, nsets, nsets_bad, nsets_unchecked;
 };

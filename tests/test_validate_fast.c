@@ -267,6 +267,52 @@ Test(validate_fast, slot_marks_survive_their_wrap)
     x12_guide_registry_free();
 }
 
+/* The n-th occurrence (1-based) of from in text, or NULL. */
+static char *nth(char *text, const char *from, int n)
+{
+    char *q = text;
+    for (int k = 0; k < n && q; k++)
+        q = strstr(k ? q + 1 : q, from);
+    return q;
+}
+
+/* The elements' tail remembered per entry (end_quiet) is only reused for
+ * the same elements present and no trailing separator: a DTP after quiet
+ * ones with a trailing separator, or without its required DTP02, is still
+ * reported, as the full checks report it. */
+Test(validate_fast, remembered_element_tail_still_reports)
+{
+    const char *root = getenv("CH_ROOT") ? getenv("CH_ROOT") : ".";
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/corpus/837p/ims-x12_many_claims.txt", root);
+    size_t len;
+    char *text = slurp(path, &len);
+    cr_assert_not_null(text, "%s", path);
+    text = realloc(text, len + 4);
+    text[len] = '\0';
+    /* "DTP*472*RD8*" -> "DTP*472**RD8" on the 5th: DTP02 missing, DTP03 kept */
+    char *q = nth(text, "DTP*472*RD8*", 5);
+    cr_assert_not_null(q);
+    memcpy(q, "DTP*472**RD8", 12);
+    /* a trailing separator on the 9th */
+    q = nth(text, "DTP*472*RD8*", 8); /* the 9th of the original: one fewer now */
+    cr_assert_not_null(q);
+    q = strchr(q, '~');
+    memmove(q + 1, q, len + 1 - (size_t)(q - text));
+    *q = '*';
+    len++;
+    sink a = {0}, b = {0};
+    run(text, len, FAST_CLS, &a);
+    run(text, len, FULL, &b);
+    differ("edited DTPs", "fast", &a, &b);
+    cr_assert(strstr(a.buf, "|element.missing|DTP|"), "DTP02 missing is reported");
+    cr_assert(strstr(a.buf, "|segment.trailing|DTP|"), "the trailing separator is reported");
+    free(text);
+    free(a.buf);
+    free(b.buf);
+    x12_guide_registry_free();
+}
+
 /* The balancing's quick amount reader agrees with x12_parse_cents on every
  * amount it takes (and leaves the rest to it). */
 Test(validate_fast, quick_amounts_agree_with_x12_parse_cents)
