@@ -138,7 +138,10 @@ static inline int is_alnum(unsigned char c)
 
 static inline int is_space(unsigned char c)
 {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+    /* ' ' '\t' '\n' '\v' '\f' '\r' as bits: one test on the way between segments */
+    const uint64_t spaces = (uint64_t)1 << ' ' | (uint64_t)1 << '\t' | (uint64_t)1 << '\n' |
+                            (uint64_t)1 << '\v' | (uint64_t)1 << '\f' | (uint64_t)1 << '\r';
+    return c <= ' ' && ((spaces >> c) & 1);
 }
 
 /* Skip whitespace between segments.  Returns 0 at end of input, -1 on error. */
@@ -373,14 +376,23 @@ static const char *head3(const char *p, size_t avail, char out[4])
     return out;
 }
 
-static int tag_ok(const char *p, size_t n)
+/* Bit 1: an upper-case letter; bit 2: an upper-case letter or a digit. */
+static const uint8_t tag_class[256] = {
+    ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2, ['5'] = 2, ['6'] = 2, ['7'] = 2, ['8'] = 2, ['9'] = 2,
+    ['A'] = 3, ['B'] = 3, ['C'] = 3, ['D'] = 3, ['E'] = 3, ['F'] = 3, ['G'] = 3, ['H'] = 3, ['I'] = 3,
+    ['J'] = 3, ['K'] = 3, ['L'] = 3, ['M'] = 3, ['N'] = 3, ['O'] = 3, ['P'] = 3, ['Q'] = 3, ['R'] = 3,
+    ['S'] = 3, ['T'] = 3, ['U'] = 3, ['V'] = 3, ['W'] = 3, ['X'] = 3, ['Y'] = 3, ['Z'] = 3};
+
+/* 2 or 3 bytes: a letter, then letters or digits. */
+static inline int tag_ok(const char *p, size_t n)
 {
-    if (n < 2 || n > 3 || !(p[0] >= 'A' && p[0] <= 'Z'))
+    const unsigned char *u = (const unsigned char *)p;
+    if (n - 2 > 1) /* n is 2 or 3: then p[1] (and p[2]) are in the segment */
         return 0;
-    for (size_t i = 1; i < n; i++)
-        if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9')))
-            return 0;
-    return 1;
+    unsigned c = tag_class[u[0]] & tag_class[u[1]] >> 1;
+    if (n == 3)
+        c &= tag_class[u[2]] >> 1;
+    return c & 1;
 }
 
 /* Parse up to 15 decimal digits; -1 if none or not digits. */
@@ -661,11 +673,14 @@ static void enter(x12_reader *r, x12_segment *seg, uint64_t offset)
 
 int x12_next(x12_reader *r, x12_segment *seg)
 {
-    if (r->state == S_FAILED)
-        return X12_FAIL;
-    if (r->state == S_DONE)
-        return X12_END;
-    leave_envelope(r);
+    /* inside an interchange with no envelope to leave: one test */
+    if (r->state != S_IN_ISA || r->leave) {
+        if (r->state == S_FAILED)
+            return X12_FAIL;
+        if (r->state == S_DONE)
+            return X12_END;
+        leave_envelope(r);
+    }
     seg->pos = r->pos; /* see enter() */
 
     if (r->state == S_SEEK_ISA) {
