@@ -127,7 +127,8 @@ static xv_frame *push(xv *v, const x12_gloop *l)
     f->gfrom = 0;
     f->count = v->counts + (size_t)d * v->cap_child;
     f->slot = v->slots + (size_t)d * v->cap_slot;
-    memset(f->count, 0, l->nchild * sizeof *f->count);
+    for (unsigned i = 0; i < l->nchild; i++) /* a few: no call to memset */
+        f->count[i] = 0;
     /* a slot is read only once seen (x12_val_rules.c): a new mark makes
      * every slot of the frame unseen at once */
     f->gen = ++v->slot_gen;
@@ -470,19 +471,29 @@ static xv_memo *memo_slot(xv *v, uint32_t tag, const x12_segment *seg, uint64_t 
         x12_str s = xv_value(v, seg, tk->el, tk->comp);
         if (s.len > 7)
             return NULL;
-        kv = (uint64_t)s.len << 56;
-        for (size_t b = 0; b < s.len; b++)
-            kv |= (uint64_t)(unsigned char)s.p[b] << (8 * b);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (seg->padded) {
+            /* the value is in raw (or its copy, xv_seg.buf): 8-byte loads stay
+             * readable (see x12_segment.padded) */
+            memcpy(&kv, s.p, 8);
+            kv = (kv & (((uint64_t)1 << (8 * s.len)) - 1)) | (uint64_t)s.len << 56;
+        } else
+#endif
+        {
+            kv = (uint64_t)s.len << 56;
+            for (size_t b = 0; b < s.len; b++)
+                kv |= (uint64_t)(unsigned char)s.p[b] << (8 * b);
+        }
     }
     *key = kv;
     const xv_frame *f = &v->frames[v->top];
-    uint64_t x = (uint64_t)(uintptr_t)f->loop * 0x9E3779B97F4A7C15u ^ (uint64_t)tag * 0xC2B2AE3D27D4EB4Fu ^
-                 (uint64_t)f->gfrom * 0x165667B19E3779F9u ^ kv * 0xD6E8FEB86659FD93u;
-    x ^= x >> 32;
-    x *= 0xBF58476D1CE4E5B9u;
-    x ^= x >> 29;
+    /* the top bits of a product depend on every bit of its factors */
+    uint64_t x = ((uint64_t)(uintptr_t)f->loop ^ (uint64_t)f->gfrom << 40 ^ (uint64_t)tag << 8) *
+                     0x9E3779B97F4A7C15u +
+                 kv * 0xD6E8FEB86659FD93u;
+    _Static_assert(XV_MEMO == 256, "the index below takes 7 bits: 128 pairs");
     /* two ways: the first that holds this place, else the one to replace */
-    xv_memo *m = &v->memo[x & (XV_MEMO - 2)];
+    xv_memo *m = &v->memo[(x >> 57) * 2];
     if (memo_is(&m[1], f, tag, kv))
         return &m[1];
     if (!memo_is(m, f, tag, kv))
