@@ -372,6 +372,44 @@ static inline int composite_quiet(const xv_seg *sv, const x12_gelem *ce, unsigne
     return !ce->check || check_ok(sv, ce->check, 1, b, e, q1, q2);
 }
 
+/* composite_quiet, remembered for values of at most 16 bytes (v->compq;
+ * only while the memo's guide is the set's, so the tables stay). */
+static inline int composite_seen(xv *v, const xv_seg *sv, const x12_gelem *ce, unsigned b, unsigned e,
+                                 char sep)
+{
+    unsigned n = e - b;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n <= 16 && v->memo_g == v->g) {
+        /* 16 bytes from b stay readable: sv->p has X12_SEG_PAD after the end */
+        uint64_t lo, hi;
+        memcpy(&lo, sv->p + b, 8);
+        memcpy(&hi, sv->p + b + 8, 8);
+        if (n < 8) {
+            lo &= ((uint64_t)1 << (8 * n)) - 1;
+            hi = 0;
+        } else if (n < 16) {
+            hi &= ((uint64_t)1 << (8 * (n - 8))) - 1;
+        }
+        uint64_t h = (lo * 0x9E3779B97F4A7C15u + hi * 0xD6E8FEB86659FD93u) ^ (uint64_t)(uintptr_t)ce;
+        __typeof__(v->compq[0]) *q = &v->compq[(h * 0xC2B2AE3D27D4EB4Fu) >> 56];
+        if (q->ce == ce && q->lo == lo && q->hi == hi && q->len == n && q->sep == sep)
+            return 1;
+        if (!composite_quiet(sv, ce, b, e))
+            return 0;
+        q->ce = ce;
+        q->lo = lo;
+        q->hi = hi;
+        q->len = (uint8_t)n;
+        q->sep = sep;
+        return 1;
+    }
+#else
+    (void)v;
+    (void)sep;
+#endif
+    return composite_quiet(sv, ce, b, e);
+}
+
 /* Composite ce at [b, e) of element c->elem. */
 static __attribute__((noinline)) void composite(xv_ectx *c, const xv_seg *sv, const x12_gelem *ce,
                                                 unsigned b, unsigned e)
@@ -589,11 +627,11 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
         if (check_ok(sv, s->fast[i].check, 0, b, e, q, q))
             look &= ~((uint64_t)1 << i);
     }
-    /* composites: most pass without a word */
+    /* composites: most pass without a word, and most were seen before */
     uint64_t comps = present & pl->comp & ~bad;
     FOR_BITS(i, comps)
     {
-        if (composite_quiet(sv, s->fast[i].e, ee[i - 1] + 1, ee[i]))
+        if (composite_seen(v, sv, s->fast[i].e, ee[i - 1] + 1, ee[i], seg->delims->component))
             comps &= ~((uint64_t)1 << i);
     }
     /* what may report, in element order */

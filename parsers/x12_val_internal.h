@@ -163,6 +163,16 @@ struct x12_validator {
         const x12_gseg *s; /* NULL: empty */
         uint64_t present;
     } endq[64];
+    /* composites of memo_g that passed every check (composite_quiet, a
+     * function of the bytes, the separator and the table alone), by value
+     * of at most 16 bytes, direct-mapped: codes such as HC:99213 or
+     * 11:B:1 come back again and again */
+    struct {
+        const x12_gelem *ce; /* NULL: empty */
+        uint64_t lo, hi;     /* the bytes, zero past len */
+        uint8_t len;
+        char sep;            /* the component separator they were read with */
+    } compq[256];
 
     unsigned nerr, nwarn, nsets, nsets_bad, nsets_unchecked;
 };

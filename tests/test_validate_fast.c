@@ -313,6 +313,36 @@ Test(validate_fast, remembered_element_tail_still_reports)
     x12_guide_registry_free();
 }
 
+/* Composites that passed are remembered by their bytes and the component
+ * separator they were read with: after an interchange with ':', the same
+ * bytes in one whose ISA16 is '>' are single components, and wrong. */
+Test(validate_fast, remembered_composites_know_their_separator)
+{
+    const char *root = getenv("CH_ROOT") ? getenv("CH_ROOT") : ".";
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/corpus/837p/ims-x12_valid.txt", root);
+    size_t len;
+    char *one = slurp(path, &len);
+    cr_assert_not_null(one, "%s", path);
+    cr_assert_eq(one[104], ':', "ISA16 of the corpus file");
+    char *two = malloc(2 * len);
+    cr_assert_not_null(two);
+    memcpy(two, one, len);
+    memcpy(two + len, one, len);
+    two[len + 104] = '>';
+    sink a = {0}, b = {0};
+    run(two, 2 * len, FAST_CLS, &a);
+    run(two, 2 * len, FULL, &b);
+    differ("two interchanges", "fast", &a, &b);
+    cr_assert(strstr(a.buf, "|11:B:1|"), "CLM05 read with '>' is one component, too long");
+    cr_assert(strstr(a.buf, "|HC:99211:25|"), "SV101 read with '>' is one component, not a code");
+    free(one);
+    free(two);
+    free(a.buf);
+    free(b.buf);
+    x12_guide_registry_free();
+}
+
 /* The balancing's quick amount reader agrees with x12_parse_cents on every
  * amount it takes (and leaves the rest to it). */
 Test(validate_fast, quick_amounts_agree_with_x12_parse_cents)
