@@ -784,7 +784,7 @@ int x12_next(x12_reader *r, x12_segment *seg)
     seg->padded = r->fd >= 0 || (off >= X12_SEG_PAD && r->cap - off - len >= X12_SEG_PAD);
     seg->delims = &r->d;
     seg->elem_end = r->elem_end;
-    seg->cls = bin ? 0 : r->cls;
+    seg->cls = bin || !seg->padded ? 0 : r->cls; /* see X12_CLS_DONE */
     seg->cbits = r->cbits;
     if (bin) {
         /* Binary: split only the elements before the payload. */

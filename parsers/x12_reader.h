@@ -74,7 +74,8 @@ typedef struct x12_segment {
 /* x12_segment.cls: what the tokenizer learnt of the segment's bytes while
  * it looked for separators (for the validator's fast checks). */
 enum {
-    X12_CLS_DONE = 1, /* cbits and the flags below describe raw */
+    X12_CLS_DONE = 1, /* cbits and the flags below describe raw, which is
+                         padded and at most X12_CLS_MAX bytes long */
     X12_CLS_ODD = 2,  /* raw holds a byte below 0x20, 0x7f or above, or the
                          repetition separator */
     X12_CLS_COMP = 4  /* raw holds a component separator */

@@ -210,8 +210,9 @@ int xv_classify_bytes(xv_seg *sv, const x12_segment *seg);
 static inline void xv_classify(xv *v, const x12_segment *seg)
 {
     xv_seg *sv = &v->sv;
-    if ((seg->cls & (X12_CLS_DONE | X12_CLS_ODD)) == X12_CLS_DONE && seg->padded &&
-        seg->raw_len - 1 < XV_SEG_FAST && seg->nelem < 64 && !v->full) {
+    /* X12_CLS_DONE: padded and at most X12_CLS_MAX bytes */
+    _Static_assert(X12_CLS_MAX <= XV_SEG_FAST, "a classified segment is short enough");
+    if ((seg->cls & (X12_CLS_DONE | X12_CLS_ODD)) == X12_CLS_DONE && seg->nelem < 64 && !v->full) {
         sv->ee = seg->elem_end;
         sv->nelem = seg->nelem;
         sv->p = seg->raw;

@@ -441,10 +441,11 @@ static inline int memo_is(const xv_memo *m, const xv_frame *f, uint32_t tag, uin
 }
 
 /* The memo slot for a segment with this tag at the current position, its
- * key value in *key; NULL when placements cannot be remembered here (a frame
+ * key value in *key, *hit set when the slot holds this place (*hit is left
+ * alone otherwise); NULL when placements cannot be remembered here (a frame
  * entered out of order, a tag whose entries key on different elements, a
  * key value longer than 7 bytes, no memory). */
-static xv_memo *memo_slot(xv *v, uint32_t tag, const x12_segment *seg, uint64_t *key)
+static xv_memo *memo_slot(xv *v, uint32_t tag, const x12_segment *seg, uint64_t *key, int *hit)
 {
     const x12_guide *g = v->g;
     if (v->nodd || v->memo_g != g || v->full)
@@ -494,9 +495,12 @@ static xv_memo *memo_slot(xv *v, uint32_t tag, const x12_segment *seg, uint64_t 
     _Static_assert(XV_MEMO == 256, "the index below takes 7 bits: 128 pairs");
     /* two ways: the first that holds this place, else the one to replace */
     xv_memo *m = &v->memo[(x >> 57) * 2];
-    if (memo_is(&m[1], f, tag, kv))
+    if (memo_is(&m[1], f, tag, kv)) {
+        *hit = 1;
         return &m[1];
-    if (!memo_is(m, f, tag, kv))
+    }
+    *hit = memo_is(m, f, tag, kv);
+    if (!*hit)
         m[1] = m[0]; /* the newer entry goes first, the older stays */
     return m;
 }
@@ -510,8 +514,9 @@ void xv_loops_segment(xv *v, const x12_segment *seg)
     xv_classify(v, seg);
     place p;
     uint64_t key = 0;
-    xv_memo *m = memo_slot(v, tag, seg, &key);
-    if (m && memo_is(m, &v->frames[v->top], tag, key)) {
+    int hit = 0;
+    xv_memo *m = memo_slot(v, tag, seg, &key, &hit);
+    if (hit) {
         p = (place){v->top - m->up, m->k, 1}; /* a tag of the guide: well formed */
     } else {
         if (!tag_ok(tag, seg->tag.len))

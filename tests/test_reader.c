@@ -478,6 +478,7 @@ static void check_classes(const x12_segment *s)
     if (!(s->cls & X12_CLS_DONE))
         return;
     cr_assert_leq(s->raw_len, X12_CLS_MAX);
+    cr_assert(s->padded, "classified segments are padded");
     int odd = 0, anyc = 0;
     for (size_t b = 0; b < s->raw_len; b++) {
         unsigned char c = (unsigned char)s->raw[b];
