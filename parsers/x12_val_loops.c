@@ -473,9 +473,10 @@ static xv_memo *memo_slot(xv *v, uint32_t tag, const x12_segment *seg, uint64_t 
         if (s.len > 7)
             return NULL;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        if (seg->padded) {
+        if (seg->padded && s.len) {
             /* the value is in raw (or its copy, xv_seg.buf): 8-byte loads stay
-             * readable (see x12_segment.padded) */
+             * readable (see x12_segment.padded); an empty one may be a
+             * literal "" instead */
             memcpy(&kv, s.p, 8);
             kv = (kv & (((uint64_t)1 << (8 * s.len)) - 1)) | (uint64_t)s.len << 56;
         } else
