@@ -41,7 +41,7 @@ struct x12_reader {
     int classify;    /* opts.classify */
     unsigned cls;    /* X12_CLS_* of the segment being scanned */
     uint32_t elem_end[X12_MAX_ELEMENTS + 1];
-    uint64_t cbits[X12_CLS_MAX / 64];
+    uint64_t cbits[X12_CLS_MAX / 64 + 1]; /* + 1: see scan_impl's last block */
     x12_diag_fn on_diag;
     void *diag_ctx;
     unsigned nwarn, nerr;
@@ -522,12 +522,11 @@ static inline __attribute__((always_inline)) int scan_impl(x12_reader *r, size_t
             me &= keep;
             size_t at = i + (unsigned)__builtin_ctz(mt);
             if (cls && at <= X12_CLS_MAX) {
-                /* this block's 16 bits, and none after them in the word */
-                uint64_t w, slot = (i >> 4) & 3;
-                memcpy(&w, &r->cbits[i >> 6], 8);
-                w &= ((uint64_t)1 << (16 * slot)) - 1;
-                w |= (uint64_t)(mc & keep) << (16 * slot);
-                memcpy(&r->cbits[i >> 6], &w, 8);
+                /* this block's 16 bits and 48 zero bits after them, so that
+                 * no bit of an earlier segment is left in the word (the last
+                 * 6 bytes may land in the spare word) */
+                uint64_t w = mc & keep;
+                memcpy((char *)r->cbits + (i >> 3), &w, 8);
                 odd |= mo & keep;
                 anyc |= mc & keep;
                 r->cls = X12_CLS_DONE | (odd ? X12_CLS_ODD : 0) | (anyc ? X12_CLS_COMP : 0);

@@ -147,9 +147,12 @@ int xv_classify_bytes(xv_seg *sv, const x12_segment *seg) { return classify(sv, 
 static inline uint64_t pack(const char *p, size_t n)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* the n low bytes, and n in the top byte: one masked or, no shifts */
+    static const uint64_t keep[8] = {0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffff, 0xffffffffffff,
+                                     0xffffffffffffff};
     uint64_t x;
     memcpy(&x, p, 8);
-    return (x & (((uint64_t)1 << (8 * n)) - 1)) | (uint64_t)n << 56;
+    return (x & keep[n]) | (uint64_t)n << 56;
 #else
     uint64_t key = (uint64_t)n << 56;
     for (size_t b = 0; b < n; b++)
