@@ -589,6 +589,28 @@ static uint64_t comp_elements(const xv_seg *sv, const uint32_t *ee, unsigned n, 
     return out & ~(uint64_t)1; /* not in an element: a bad tag, the reader's to report */
 }
 
+/* comp_elements where it can find something outside the composites comps
+ * (bits): for a segment of at most 64 bytes, 0 at once when every separator
+ * bit lies inside one of them, the usual case. */
+static inline uint64_t comp_elsewhere(const xv_seg *sv, const uint32_t *ee, unsigned n, size_t len,
+                                      uint64_t comps)
+{
+    if (len <= 64) {
+        uint64_t inside = 0;
+        FOR_BITS(i, comps)
+        {
+            /* bits ee[i-1] + 1 .. ee[i] - 1 (ee[i] <= len <= 64) */
+            unsigned b = ee[i - 1] + 1, e = ee[i];
+            uint64_t upto = e >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << e) - 1;
+            inside |= upto & ~(((uint64_t)1 << b) - 1);
+        }
+        uint64_t bits = sv->comp[0] & (len >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << len) - 1);
+        if (!(bits & ~inside))
+            return 0;
+    }
+    return comp_elements(sv, ee, n, len);
+}
+
 void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
 {
     xv_seg *sv = &v->sv;
@@ -605,7 +627,7 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
     /* values the full checks decide, and separators where no composite is */
     bad |= present & ~pl->fast;
     if (sv->anycomp)
-        bad |= comp_elements(sv, ee, n, seg->raw_len) & ~pl->comp;
+        bad |= comp_elsewhere(sv, ee, n, seg->raw_len, present & pl->comp) & ~pl->comp;
     FOR_BITS(i, present & pl->code & ~bad)
     {
         unsigned b = ee[i - 1] + 1;

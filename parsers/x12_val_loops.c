@@ -127,8 +127,7 @@ static xv_frame *push(xv *v, const x12_gloop *l)
     f->gfrom = 0;
     f->count = v->counts + (size_t)d * v->cap_child;
     f->slot = v->slots + (size_t)d * v->cap_slot;
-    for (unsigned i = 0; i < l->nchild; i++) /* a few: no call to memset */
-        f->count[i] = 0;
+    memset(f->count, 0, l->nchild * sizeof *f->count);
     /* a slot is read only once seen (x12_val_rules.c): a new mark makes
      * every slot of the frame unseen at once */
     f->gen = ++v->slot_gen;
