@@ -251,6 +251,25 @@ x12_str xv_comp(const xv *v, const x12_segment *seg, unsigned el, unsigned comp)
  * (the full checks would run it in another repetition context). */
 static inline int number(const x12_gfast *f, int real, const char *p, size_t n)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n - 1 < 8 && real) {
+        /* the usual amount, "113.75": up to 8 bytes of digits and one point,
+         * in one word; anything else (a sign, more bytes) takes the loop */
+        const uint64_t dots = 0x2E2E2E2E2E2E2E2Eu, low7 = 0x7F7F7F7F7F7F7F7Fu, hi = 0xF0F0F0F0F0F0F0F0u,
+                       zeros = 0x3030303030303030u, six = 0x0606060606060606u;
+        uint64_t x;
+        memcpy(&x, p, 8);
+        if (n < 8)
+            x = (x & keep8[n]) | zeros8[n];
+        /* the high bit of each byte that is '.', exactly */
+        uint64_t d = x ^ dots, pt = ~(((d & low7) + low7) | d | low7);
+        x += (pt >> 7) * 2; /* '.' + 2 == '0' */
+        if (!(pt & (pt - 1)) && (x & hi) == zeros && ((x + six) & hi) == zeros) {
+            size_t ndig = n - (pt != 0);
+            return !f->check && ndig && ndig >= f->min && ndig <= f->max;
+        }
+    }
+#endif
     size_t i = n && p[0] == '-', digits = 0;
     int dots = 0;
     for (; i < n; i++) {

@@ -343,6 +343,44 @@ Test(validate_fast, remembered_composites_know_their_separator)
     x12_guide_registry_free();
 }
 
+/* Amounts (R) in every shape the one-word number test meets, or leaves to
+ * the loop: each in SVC02 and SVC03 gives what the full checks give. */
+Test(validate_fast, amounts_in_every_shape)
+{
+    const char *root = getenv("CH_ROOT") ? getenv("CH_ROOT") : ".";
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/corpus/835/aff-835-sample-2ST-placeholders.txt", root);
+    size_t len;
+    char *text = slurp(path, &len);
+    cr_assert_not_null(text, "%s", path);
+    static const char *const amounts[] = {
+        "1.5",      ".5",        "5.",        "1..5",      "12345678",  "1234567.8", "-1.5",
+        "1.2.3",    "00.10",     "123456789", "12345678.9", "1.",       ".",         "-.5",
+        "12.34567", "1234.5678", "9999999.9", "+1.5",      "1,5",       "1.5-",      "0",
+        "1234567.", ".1234567",  "12:3",      "1 5",       "1/2",       "1.5E2",     "99999999"};
+    const char *svc = strstr(text, "SVC*HC>99214*157*132.81**1~");
+    cr_assert_not_null(svc);
+    size_t at = (size_t)(svc - text) + strlen("SVC*HC>99214*");
+    sink a = {0}, b = {0};
+    for (size_t i = 0; i < sizeof amounts / sizeof amounts[0]; i++) {
+        char *m = malloc(len + 64);
+        cr_assert_not_null(m);
+        /* SVC02 and SVC03 both replaced by the amount */
+        size_t n = (size_t)snprintf(m, len + 64, "%.*s%s*%s", (int)at, text, amounts[i], amounts[i]);
+        const char *rest = text + at + strlen("157*132.81");
+        memcpy(m + n, rest, len - (size_t)(rest - text));
+        n += len - (size_t)(rest - text);
+        char what[64];
+        snprintf(what, sizeof what, "SVC02/03 = '%s'", amounts[i]);
+        same(what, m, n, 0, &a, &b);
+        free(m);
+    }
+    free(text);
+    free(a.buf);
+    free(b.buf);
+    x12_guide_registry_free();
+}
+
 /* The balancing's quick amount reader agrees with x12_parse_cents on every
  * amount it takes (and leaves the rest to it). */
 Test(validate_fast, quick_amounts_agree_with_x12_parse_cents)
