@@ -1,11 +1,15 @@
 /*
  * x12_val_fast.c - the common case of the element checks, on bitmaps.
  *
- * A segment is copied into a padded buffer and classified once, 16 bytes
- * at a time: where its component separators are and which bytes are not
- * digits.  Each value is then decided with a few bit tests and at most one
- * 64-bit load: a text's length, a code compared as one number, the digits
- * of a number or date, a composite split on the separator bits.
+ * A segment is classified once, 16 bytes at a time: where its component
+ * separators are and whether it holds a control byte or a repetition
+ * separator (by the tokenizer on its own pass when asked to, see
+ * x12_reader_opts.classify; else here, on a padded copy if need be).  Each
+ * value is then decided with a few bit tests and at most one or two 64-bit
+ * loads: a text's length, a code compared as one number, the digits of a
+ * number or date, a composite split on the separator bits.  Composites that
+ * passed, and the element tail of an entry with the same elements present,
+ * are remembered (xv.compq, xv.endq): pure functions of what keys them.
  *
  * Anything else goes to the full checks of x12_val_elems.c: a whole segment
  * that holds a repetition separator or a control byte, is longer than
@@ -24,7 +28,6 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
-
 
 /* ---- classification ------------------------------------------------------ */
 
@@ -108,8 +111,6 @@ static int classify(xv_seg *sv, const x12_segment *seg)
     return !odd;
 }
 
-/* Whether the n bytes at p (at sv->p, so 8-byte loads stay readable) are
- * all digits: 8 at a time. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 /* keep8[n]: the n low bytes of a 64-bit word (n < 8); zeros8[n]: '0' in
  * the others.  Tables, not shifts by 8n, on the hot paths below. */
@@ -120,6 +121,8 @@ static const uint64_t zeros8[8] = {0x3030303030303030u, 0x3030303030303000u, 0x3
                                    0x3030000000000000u, 0x3000000000000000u};
 #endif
 
+/* Whether the n bytes at p (at sv->p, so 8-byte loads stay readable) are
+ * all digits: 8 at a time. */
 static inline int digits(const char *p, size_t n)
 {
     if (!n)
