@@ -422,7 +422,7 @@ static inline int composite_seen(xv *v, const xv_seg *sv, const x12_gelem *ce, u
             hi &= ((uint64_t)1 << (8 * (n - 8))) - 1;
         }
         uint64_t h = (lo * 0x9E3779B97F4A7C15u + hi * 0xD6E8FEB86659FD93u) ^ (uint64_t)(uintptr_t)ce;
-        __typeof__(v->compq[0]) *q = &v->compq[(h * 0xC2B2AE3D27D4EB4Fu) >> 56];
+        __typeof__(v->compq[0]) *q = &v->compq[(h * 0xC2B2AE3D27D4EB4Fu) >> (64 - XV_COMPQ_BITS)];
         if (q->ce == ce && q->lo == lo && q->hi == hi && q->len == n && q->sep == sep)
             return 1;
         if (!composite_quiet(sv, ce, b, e))

@@ -96,6 +96,8 @@ typedef struct xv_balance {
     const x12_gloop *svc_loop;
 } xv_balance;
 
+#define XV_COMPQ_BITS 10 /* see x12_validator.compq */
+
 /* One segment as the fast element checks see it (x12_val_fast.c). */
 #define XV_SEG_FAST 512 /* longer segments take the full checks */
 typedef struct xv_seg {
@@ -165,14 +167,14 @@ struct x12_validator {
     } endq[64];
     /* composites of memo_g that passed every check (composite_quiet, a
      * function of the bytes, the separator and the table alone), by value
-     * of at most 16 bytes, direct-mapped: codes such as HC:99213 or
-     * 11:B:1 come back again and again */
+     * of at most 16 bytes, direct-mapped (1 << XV_COMPQ_BITS entries, 32 KiB):
+     * codes such as HC:99213 or 11:B:1 come back again and again */
     struct {
         const x12_gelem *ce; /* NULL: empty */
         uint64_t lo, hi;     /* the bytes, zero past len */
         uint8_t len;
         char sep;            /* the component separator they were read with */
-    } compq[256];
+    } compq[1 << XV_COMPQ_BITS];
 
     unsigned nerr, nwarn, nsets, nsets_bad, nsets_unchecked;
 };
