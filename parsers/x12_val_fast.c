@@ -710,7 +710,7 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
     unsigned last = present ? 63 - (unsigned)__builtin_clzll(present) : 0;
     /* end_quiet depends on s and present alone once n == last (it never
      * holds otherwise): remembered (for memo_g only, whose entries stay) */
-    __typeof__(v->endq[0]) *q = &v->endq[((uintptr_t)s >> 6) & 63];
+    __typeof__(v->endq[0]) *q = &v->endq[((uintptr_t)s * 0x9E3779B97F4A7C15u) >> 56];
     if (q->s == s && q->present == present && n == last)
         return;
     if (!end_quiet(s, n, last, present)) {

@@ -164,7 +164,7 @@ struct x12_validator {
     struct {
         const x12_gseg *s; /* NULL: empty */
         uint64_t present;
-    } endq[64];
+    } endq[256];
     /* composites of memo_g that passed every check (composite_quiet, a
      * function of the bytes, the separator and the table alone), by value
      * of at most 16 bytes, direct-mapped (1 << XV_COMPQ_BITS entries, 32 KiB):
