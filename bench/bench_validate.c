@@ -44,7 +44,7 @@ int main(int argc, char **argv)
         perror(argv[1]);
         return 2;
     }
-    x12_reader_opts ro = {.on_diag = on_diag};
+    x12_reader_opts ro = {.on_diag = on_diag, .classify = 1};
     x12_reader *r;
     x12_open_fd(&r, fd, argv[1], &ro, NULL);
     x12_validator *v = x12_validator_new(argv[1], on_diag, NULL);

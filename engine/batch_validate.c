@@ -33,7 +33,7 @@ ch_code batch_validate_file(const char *path, x12_diag_fn on_diag, void *ctx, ba
     if (fd < 0)
         return ch_error_set(err, CH_ERR_IO, "%s: %s", path, strerror(errno));
     vctx v = {on_diag, ctx, out};
-    x12_reader_opts ro = {.on_diag = count, .diag_ctx = &v};
+    x12_reader_opts ro = {.on_diag = count, .diag_ctx = &v, .classify = 1};
     x12_reader *r = NULL;
     ch_code rc = x12_open_fd(&r, fd, path, &ro, err);
     if (rc != CH_OK) {

@@ -84,7 +84,7 @@ static int validate_file(validate_ctx *c, const char *path)
     }
     int rc = EXIT_OK;
     ch_error err;
-    x12_reader_opts ro = {.on_diag = on_diag, .diag_ctx = c};
+    x12_reader_opts ro = {.on_diag = on_diag, .diag_ctx = c, .classify = 1};
     x12_reader *r = NULL;
     x12_validator *v = NULL;
     unsigned sets = 0, bad = 0, unchecked = 0;

@@ -69,7 +69,7 @@ ch_code demo_payer_ack(const char *path, const char *out_dir, const sim_rules *r
         close(fd);
         return err ? err->code : CH_ERR_IO;
     }
-    x12_reader_opts ro = {.on_diag = on_diag, .diag_ctx = &c};
+    x12_reader_opts ro = {.on_diag = on_diag, .diag_ctx = &c, .classify = 1};
     x12_reader *r = NULL;
     ch_code rc = x12_open_fd(&r, fd, path, &ro, err);
     x12_validator *v = rc == CH_OK ? x12_validator_new(path, on_diag, &c) : NULL;

@@ -342,6 +342,8 @@ static int maybe_envelope(x12_str t)
     return t.len == 3 && t.p[0] == 'I' && (t.p[1] == 'S' || t.p[1] == 'E') && t.p[2] == 'A';
 }
 
+static void feed_envelope(x12_env *e, const x12_segment *seg, x12_str t);
+
 void x12_env_feed(x12_env *e, const x12_segment *seg)
 {
     x12_str t = seg->tag;
@@ -349,6 +351,13 @@ void x12_env_feed(x12_env *e, const x12_segment *seg)
         e->st.nseg++;
         return;
     }
+    feed_envelope(e, seg, t);
+}
+
+/* Everything but a segment inside a set; out of line, so that the common
+ * case above needs no stack frame. */
+static __attribute__((noinline)) void feed_envelope(x12_env *e, const x12_segment *seg, x12_str t)
+{
     if (x12_eq(t, "ISA")) {
         open_isa(e, seg);
         if (e->ev.isa_open)

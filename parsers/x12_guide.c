@@ -535,6 +535,8 @@ static int close_seg(parser *ps)
         fast_of(&fast[i], i ? arr[i] : NULL);
     s->fast = fast;
     x12_gplan_build(&s->plan, fast, (const x12_gelem *const *)arr, maxe);
+    /* the header's ST is checked against the registry's variants: full checks */
+    s->fast_ok = s->plan.ok && (s->loop->id || s->tag32 != x12_tag32("ST", 2));
     x12_gseg_lengths(s, fast, maxe);
     s->reqmask_ok = 1;
     for (unsigned i = 0; i < nreq; i++) {

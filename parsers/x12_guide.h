@@ -167,6 +167,8 @@ typedef struct x12_gseg {
     int reqmask_ok;             /* reqmask covers every required element */
     const x12_gfast *fast;      /* fast[0..nel] */
     x12_gplan plan;             /* of the elements */
+    int fast_ok;                /* plan.ok, and not the header's ST: the
+                                   validator's fast checks may run */
     /* per position, the lengths a value may have without a closer look
      * (0..0x7fff where the length alone decides nothing), for a test of
      * 8 elements at once */

@@ -34,9 +34,14 @@ struct x12_reader {
     int seen_isa;    /* an ISA was found in this stream */
     int leave;       /* envelope to close before the next segment: 'S','G','I' */
     x12_delims d;
+    char vd[4][16];  /* element, segment, component, repetition separator,
+                        16 times each: loaded, not rebuilt, per segment */
     x12_pos pos;
     int too_many;    /* the segment being scanned has > X12_MAX_ELEMENTS */
+    int classify;    /* opts.classify */
+    unsigned cls;    /* X12_CLS_* of the segment being scanned */
     uint32_t elem_end[X12_MAX_ELEMENTS + 1];
+    uint64_t cbits[X12_CLS_MAX / 64 + 1]; /* + 1: see scan_impl's last block */
     x12_diag_fn on_diag;
     void *diag_ctx;
     unsigned nwarn, nerr;
@@ -133,7 +138,10 @@ static inline int is_alnum(unsigned char c)
 
 static inline int is_space(unsigned char c)
 {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+    /* ' ' '\t' '\n' '\v' '\f' '\r' as bits: one test on the way between segments */
+    const uint64_t spaces = (uint64_t)1 << ' ' | (uint64_t)1 << '\t' | (uint64_t)1 << '\n' |
+                            (uint64_t)1 << '\v' | (uint64_t)1 << '\f' | (uint64_t)1 << '\r';
+    return c <= ' ' && ((spaces >> c) & 1);
 }
 
 /* Skip whitespace between segments.  Returns 0 at end of input, -1 on error. */
@@ -286,6 +294,10 @@ static int read_isa(x12_reader *r)
     r->d.component = comp;
     r->d.repetition = rep;
     r->d.segment = term;
+    memset(r->vd[0], es, 16);
+    memset(r->vd[1], term, 16);
+    memset(r->vd[2], comp, 16);
+    memset(r->vd[3], rep, 16);
     return X12_SEGMENT;
 }
 
@@ -364,14 +376,23 @@ static const char *head3(const char *p, size_t avail, char out[4])
     return out;
 }
 
-static int tag_ok(const char *p, size_t n)
+/* Bit 1: an upper-case letter; bit 2: an upper-case letter or a digit. */
+static const uint8_t tag_class[256] = {
+    ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2, ['5'] = 2, ['6'] = 2, ['7'] = 2, ['8'] = 2, ['9'] = 2,
+    ['A'] = 3, ['B'] = 3, ['C'] = 3, ['D'] = 3, ['E'] = 3, ['F'] = 3, ['G'] = 3, ['H'] = 3, ['I'] = 3,
+    ['J'] = 3, ['K'] = 3, ['L'] = 3, ['M'] = 3, ['N'] = 3, ['O'] = 3, ['P'] = 3, ['Q'] = 3, ['R'] = 3,
+    ['S'] = 3, ['T'] = 3, ['U'] = 3, ['V'] = 3, ['W'] = 3, ['X'] = 3, ['Y'] = 3, ['Z'] = 3};
+
+/* 2 or 3 bytes: a letter, then letters or digits. */
+static inline int tag_ok(const char *p, size_t n)
 {
-    if (n < 2 || n > 3 || !(p[0] >= 'A' && p[0] <= 'Z'))
+    const unsigned char *u = (const unsigned char *)p;
+    if (n - 2 > 1) /* n is 2 or 3: then p[1] (and p[2]) are in the segment */
         return 0;
-    for (size_t i = 1; i < n; i++)
-        if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9')))
-            return 0;
-    return 1;
+    unsigned c = tag_class[u[0]] & tag_class[u[1]] >> 1;
+    if (n == 3)
+        c &= tag_class[u[2]] >> 1;
+    return c & 1;
 }
 
 /* Parse up to 15 decimal digits; -1 if none or not digits. */
@@ -456,39 +477,86 @@ static int binary_segment(x12_reader *r, size_t *len)
  * pass: r->elem_end[k] is the offset of the k-th element separator, and
  * r->elem_end[nelem] the offset of the terminator.  This is the hot loop of
  * the engine; with SSE2 it tests 16 bytes at a time for either delimiter.
- * Returns 1 with *len and *nelem set, or 0 when the terminator is not within
- * the bytes available.
+ * With cls (opts.classify) the same blocks also give r->cbits and r->cls
+ * (see x12_segment), a few vector operations more per block instead of a
+ * second pass in the validator.  Returns 1 with *len and *nelem set, or 0
+ * when the terminator is not within the bytes available.
  */
-static int scan_segment(x12_reader *r, size_t *len, unsigned *nelem)
+static inline __attribute__((always_inline)) int scan_impl(x12_reader *r, size_t *len,
+                                                           unsigned *nelem, const int cls)
 {
     const char *base = r->buf + r->start;
     size_t avail = r->end - r->start, i = 0;
     const char es = r->d.element, term = r->d.segment;
     unsigned k = 0;
     uint32_t *ends = r->elem_end;
+    r->cls = 0;
 #ifdef __SSE2__
-    const __m128i ve = _mm_set1_epi8(es), vt = _mm_set1_epi8(term);
+#define VD(n) _mm_loadu_si128((const __m128i *)(const void *)r->vd[n])
+    const __m128i ve = VD(0), vt = VD(1);
+    __m128i vc = ve, vr = ve, v1 = ve, v21 = ve;
+    unsigned odd = 0, anyc = 0;
+    if (cls) {
+        vc = VD(2);
+        vr = VD(3);
+        v1 = _mm_set1_epi8(1);
+        v21 = _mm_set1_epi8(0x21);
+    }
+#undef VD
     for (; i + 16 <= avail && k + 16 <= X12_MAX_ELEMENTS; i += 16) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(base + i));
         unsigned me = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, ve));
         unsigned mt = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vt));
-        /* no data-dependent branch per delimiter: separators before the
-         * first terminator are recorded, then the terminator ends it */
-        if (mt)
-            me &= (1u << __builtin_ctz(mt)) - 1;
-        while (me) {
-            ends[k++] = (uint32_t)(i + (unsigned)__builtin_ctz(me));
-            me &= me - 1;
+        unsigned mc = 0, mo = 0;
+        if (cls) {
+            /* odd: a control byte, 0x7f or 0x80 and up (x + 1 is then below
+             * 0x21 as a signed byte), or the repetition separator (a NUL
+             * byte when there is none: a control byte anyway) */
+            mo = (unsigned)_mm_movemask_epi8(
+                _mm_or_si128(_mm_cmpgt_epi8(v21, _mm_add_epi8(x, v1)), _mm_cmpeq_epi8(x, vr)));
+            mc = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vc));
         }
         if (mt) {
+            /* the last block: only the bytes before the terminator count */
+            unsigned keep = (1u << __builtin_ctz(mt)) - 1;
+            me &= keep;
             size_t at = i + (unsigned)__builtin_ctz(mt);
+            if (cls && at <= X12_CLS_MAX) {
+                /* this block's 16 bits and 48 zero bits after them, so that
+                 * no bit of an earlier segment is left in the word (the last
+                 * 6 bytes may land in the spare word) */
+                uint64_t w = mc & keep;
+                memcpy((char *)r->cbits + (i >> 3), &w, 8);
+                odd |= mo & keep;
+                anyc |= mc & keep;
+                r->cls = X12_CLS_DONE | (odd ? X12_CLS_ODD : 0) | (anyc ? X12_CLS_COMP : 0);
+            }
+            while (me) {
+                ends[k++] = (uint32_t)(i + (unsigned)__builtin_ctz(me));
+                me &= me - 1;
+            }
             ends[k] = (uint32_t)at;
             *len = at;
             *nelem = k;
             return 1;
         }
+        if (cls && i < X12_CLS_MAX) {
+            /* 16 bits a block, stored as they come: four blocks make the
+             * 64-bit word of cbits (x86 is little-endian) */
+            uint16_t m16 = (uint16_t)mc;
+            memcpy((char *)r->cbits + (i >> 3), &m16, 2);
+            odd |= mo;
+            anyc |= mc;
+        }
+        while (me) {
+            ends[k++] = (uint32_t)(i + (unsigned)__builtin_ctz(me));
+            me &= me - 1;
+        }
     }
+#else
+    (void)cls;
 #endif
+    /* bytes here are not classified: the validator looks at them itself */
     for (; i < avail; i++) {
         char c = base[i];
         if (c == term) {
@@ -505,6 +573,11 @@ static int scan_segment(x12_reader *r, size_t *len, unsigned *nelem)
         }
     }
     return 0;
+}
+
+static int scan_segment(x12_reader *r, size_t *len, unsigned *nelem)
+{
+    return r->classify ? scan_impl(r, len, nelem, 1) : scan_impl(r, len, nelem, 0);
 }
 
 /* Apply the end of an envelope yielded last time. */
@@ -599,11 +672,14 @@ static void enter(x12_reader *r, x12_segment *seg, uint64_t offset)
 
 int x12_next(x12_reader *r, x12_segment *seg)
 {
-    if (r->state == S_FAILED)
-        return X12_FAIL;
-    if (r->state == S_DONE)
-        return X12_END;
-    leave_envelope(r);
+    /* inside an interchange with no envelope to leave: one test */
+    if (r->state != S_IN_ISA || r->leave) {
+        if (r->state == S_FAILED)
+            return X12_FAIL;
+        if (r->state == S_DONE)
+            return X12_END;
+        leave_envelope(r);
+    }
     seg->pos = r->pos; /* see enter() */
 
     if (r->state == S_SEEK_ISA) {
@@ -699,6 +775,7 @@ int x12_next(x12_reader *r, x12_segment *seg)
         len--;
         if (!bin)
             r->elem_end[nelem] = (uint32_t)len;
+        r->cls = 0; /* the CR was classified as part of the segment */
     }
 
     seg->raw = raw;
@@ -706,6 +783,8 @@ int x12_next(x12_reader *r, x12_segment *seg)
     seg->padded = r->fd >= 0 || (off >= X12_SEG_PAD && r->cap - off - len >= X12_SEG_PAD);
     seg->delims = &r->d;
     seg->elem_end = r->elem_end;
+    seg->cls = bin || !seg->padded ? 0 : r->cls; /* see X12_CLS_DONE */
+    seg->cbits = r->cbits;
     if (bin) {
         /* Binary: split only the elements before the payload. */
         unsigned lenel = raw[1] == 'I' ? 1 : 2;
@@ -757,6 +836,7 @@ static x12_reader *alloc_reader(const char *name, const x12_reader_opts *opts, c
         if (opts->max_segment)
             r->max_segment = opts->max_segment < X12_READ_BUF ? opts->max_segment : X12_READ_BUF;
         r->read_size = opts->read_size;
+        r->classify = opts->classify;
         r->on_diag = opts->on_diag;
         r->diag_ctx = opts->diag_ctx;
     }

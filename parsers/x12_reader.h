@@ -63,7 +63,24 @@ typedef struct x12_segment {
                                   are inside the reader's buffer), so a
                                   segment can be scanned in 16-byte blocks
                                   where it is */
+    unsigned cls;              /* internal: X12_CLS_* (0: not classified;
+                                  see x12_reader_opts.classify) */
+    const uint64_t *cbits;     /* internal, with X12_CLS_DONE: bit b % 64 of
+                                  cbits[b / 64] is set when byte b of raw is
+                                  the component separator; words past
+                                  raw_len are not defined */
 } x12_segment;
+
+/* x12_segment.cls: what the tokenizer learnt of the segment's bytes while
+ * it looked for separators (for the validator's fast checks). */
+enum {
+    X12_CLS_DONE = 1, /* cbits and the flags below describe raw, which is
+                         padded and at most X12_CLS_MAX bytes long */
+    X12_CLS_ODD = 2,  /* raw holds a byte below 0x20, 0x7f or above, or the
+                         repetition separator */
+    X12_CLS_COMP = 4  /* raw holds a component separator */
+};
+#define X12_CLS_MAX 512 /* longer segments are not classified */
 
 #define X12_SEG_PAD 16
 
@@ -76,6 +93,10 @@ typedef struct x12_reader_opts {
                              byte, so every segment straddles reads. */
     x12_diag_fn on_diag;  /* may be NULL: problems are then only counted */
     void *diag_ctx;
+    int classify;         /* also fill x12_segment.cls / cbits (in the same
+                             pass over the bytes) for segments of at most
+                             X12_CLS_MAX bytes, where it can; the validator
+                             then need not read them again */
 } x12_reader_opts;
 
 enum { X12_FAIL = -1, X12_END = 0, X12_SEGMENT = 1 };

@@ -74,16 +74,18 @@ static void seg_835(xv *v, const x12_gseg *s, uint32_t tag, const x12_segment *s
         b->bpr_bad = !amount(seg, 2, &b->bpr_total);
         b->bpr_pos = xv_pos_of(v->cur);
     } else if (tag == T3('C', 'L', 'P')) {
-        int64_t paid = 0;
         b->clp_open = 1;
         b->clp_bad = !amount(seg, 3, &b->clp_charge);
-        b->clp_bad |= !amount(seg, 4, &b->clp_paid);
+        int paid_ok = amount(seg, 4, &b->clp_paid); /* 0 when empty or bad; clp_paid then 0 */
+        b->clp_bad |= !paid_ok;
         b->clp_adj = 0;
         b->clp_pos = xv_pos_of(v->cur);
         b->clp_loop = s->loop;
-        if (!add(seg, 4, &paid))
+        /* CLP04 into the set's total, read once: empty adds nothing, bad
+         * makes the total unusable */
+        if (!paid_ok && x12_elem(seg, 4).len)
             b->tx_bad = 1;
-        b->paid_total += paid;
+        b->paid_total += b->clp_paid;
     } else if (tag == T3('S', 'V', 'C')) {
         b->svc_open = 1;
         b->svc_bad = !amount(seg, 2, &b->svc_charge);

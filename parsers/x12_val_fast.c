@@ -1,11 +1,15 @@
 /*
  * x12_val_fast.c - the common case of the element checks, on bitmaps.
  *
- * A segment is copied into a padded buffer and classified once, 16 bytes
- * at a time: where its component separators are and which bytes are not
- * digits.  Each value is then decided with a few bit tests and at most one
- * 64-bit load: a text's length, a code compared as one number, the digits
- * of a number or date, a composite split on the separator bits.
+ * A segment is classified once, 16 bytes at a time: where its component
+ * separators are and whether it holds a control byte or a repetition
+ * separator (by the tokenizer on its own pass when asked to, see
+ * x12_reader_opts.classify; else here, on a padded copy if need be).  Each
+ * value is then decided with a few bit tests and at most one or two 64-bit
+ * loads: a text's length, a code compared as one number, the digits of a
+ * number or date, a composite split on the separator bits.  Composites that
+ * passed, and the element tail of an entry with the same elements present,
+ * are remembered (xv.compq, xv.endq): pure functions of what keys them.
  *
  * Anything else goes to the full checks of x12_val_elems.c: a whole segment
  * that holds a repetition separator or a control byte, is longer than
@@ -25,8 +29,6 @@
 #include <emmintrin.h>
 #endif
 
-#define TAG2(a, b) ((uint32_t)(a) | (uint32_t)(b) << 8)
-
 /* ---- classification ------------------------------------------------------ */
 
 /* Classify seg into sv (copied first unless the reader's buffer has room
@@ -44,6 +46,14 @@ static int classify(xv_seg *sv, const x12_segment *seg)
         p = sv->buf;
     }
     sv->p = p;
+    if (seg->cls & X12_CLS_DONE) {
+        /* the tokenizer classified it on its way (x12_reader_opts.classify) */
+        sv->comp = seg->cbits;
+        sv->anycomp = (seg->cls & X12_CLS_COMP) != 0;
+        return !(seg->cls & X12_CLS_ODD);
+    }
+    uint64_t *comp = sv->cbuf;
+    sv->comp = comp;
     const x12_delims *d = seg->delims;
     unsigned odd = 0, anycomp = 0;
 #ifdef __SSE2__
@@ -77,21 +87,21 @@ static int classify(xv_seg *sv, const x12_segment *seg)
         anycomp |= mc;
         c |= (uint64_t)mc << (i & 63);
         if (i + 16 >= n) {
-            sv->comp[i >> 6] = c;
+            comp[i >> 6] = c;
             break;
         }
         if ((i & 63) == 48) {
-            sv->comp[i >> 6] = c;
+            comp[i >> 6] = c;
             c = 0;
         }
     }
 #else
     for (size_t w = 0; w < (n + 63) / 64; w++)
-        sv->comp[w] = 0;
+        comp[w] = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char b = (unsigned char)p[i];
         if (b == (unsigned char)d->component) {
-            sv->comp[i >> 6] |= (uint64_t)1 << (i & 63);
+            comp[i >> 6] |= (uint64_t)1 << (i & 63);
             anycomp = 1;
         }
         odd |= b < 0x20 || b >= 0x7f || b == (unsigned char)d->repetition;
@@ -100,6 +110,16 @@ static int classify(xv_seg *sv, const x12_segment *seg)
     sv->anycomp = anycomp != 0;
     return !odd;
 }
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* keep8[n]: the n low bytes of a 64-bit word (n < 8); zeros8[n]: '0' in
+ * the others.  Tables, not shifts by 8n, on the hot paths below. */
+static const uint64_t keep8[8] = {0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffff, 0xffffffffffff,
+                                  0xffffffffffffff};
+static const uint64_t zeros8[8] = {0x3030303030303030u, 0x3030303030303000u, 0x3030303030300000u,
+                                   0x3030303030000000u, 0x3030303000000000u, 0x3030300000000000u,
+                                   0x3030000000000000u, 0x3000000000000000u};
+#endif
 
 /* Whether the n bytes at p (at sv->p, so 8-byte loads stay readable) are
  * all digits: 8 at a time. */
@@ -112,10 +132,8 @@ static inline int digits(const char *p, size_t n)
     for (;;) {
         uint64_t x;
         memcpy(&x, p, 8);
-        if (n < 8) { /* the bytes past n count as '0' */
-            uint64_t keep = ((uint64_t)1 << (8 * n)) - 1;
-            x = (x & keep) | (zeros & ~keep);
-        }
+        if (n < 8) /* the bytes past n count as '0' */
+            x = (x & keep8[n]) | zeros8[n];
         /* a digit is 0x30..0x39: high nibble 3, and adding 6 keeps it so */
         if ((x & hi) != zeros || ((x + six) & hi) != zeros)
             return 0;
@@ -132,10 +150,7 @@ static inline int digits(const char *p, size_t n)
 #endif
 }
 
-void xv_classify(xv *v, const x12_segment *seg)
-{
-    v->sv.ok = !v->full && classify(&v->sv, seg);
-}
+int xv_classify_bytes(xv_seg *sv, const x12_segment *seg) { return classify(sv, seg); }
 
 /* ---- values -------------------------------------------------------------- */
 
@@ -143,9 +158,10 @@ void xv_classify(xv *v, const x12_segment *seg)
 static inline uint64_t pack(const char *p, size_t n)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* the n low bytes, and n in the top byte */
     uint64_t x;
     memcpy(&x, p, 8);
-    return (x & (((uint64_t)1 << (8 * n)) - 1)) | (uint64_t)n << 56;
+    return (x & keep8[n]) | (uint64_t)n << 56;
 #else
     uint64_t key = (uint64_t)n << 56;
     for (size_t b = 0; b < n; b++)
@@ -238,6 +254,25 @@ x12_str xv_comp(const xv *v, const x12_segment *seg, unsigned el, unsigned comp)
  * (the full checks would run it in another repetition context). */
 static inline int number(const x12_gfast *f, int real, const char *p, size_t n)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n - 1 < 8 && real) {
+        /* the usual amount, "113.75": up to 8 bytes of digits and one point,
+         * in one word; anything else (a sign, more bytes) takes the loop */
+        const uint64_t dots = 0x2E2E2E2E2E2E2E2Eu, low7 = 0x7F7F7F7F7F7F7F7Fu, hi = 0xF0F0F0F0F0F0F0F0u,
+                       zeros = 0x3030303030303030u, six = 0x0606060606060606u;
+        uint64_t x;
+        memcpy(&x, p, 8);
+        if (n < 8)
+            x = (x & keep8[n]) | zeros8[n];
+        /* the high bit of each byte that is '.', exactly */
+        uint64_t d = x ^ dots, pt = ~(((d & low7) + low7) | d | low7);
+        x += (pt >> 7) * 2; /* '.' + 2 == '0' */
+        if (!(pt & (pt - 1)) && (x & hi) == zeros && ((x + six) & hi) == zeros) {
+            size_t ndig = n - (pt != 0);
+            return !f->check && ndig && ndig >= f->min && ndig <= f->max;
+        }
+    }
+#endif
     size_t i = n && p[0] == '-', digits = 0;
     int dots = 0;
     for (; i < n; i++) {
@@ -366,6 +401,44 @@ static inline int composite_quiet(const xv_seg *sv, const x12_gelem *ce, unsigne
     if (pl->req & ~present)
         return 0;
     return !ce->check || check_ok(sv, ce->check, 1, b, e, q1, q2);
+}
+
+/* composite_quiet, remembered for values of at most 16 bytes (v->compq;
+ * only while the memo's guide is the set's, so the tables stay). */
+static inline int composite_seen(xv *v, const xv_seg *sv, const x12_gelem *ce, unsigned b, unsigned e,
+                                 char sep)
+{
+    unsigned n = e - b;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n <= 16 && v->memo_g == v->g) {
+        /* 16 bytes from b stay readable: sv->p has X12_SEG_PAD after the end */
+        uint64_t lo, hi;
+        memcpy(&lo, sv->p + b, 8);
+        memcpy(&hi, sv->p + b + 8, 8);
+        if (n < 8) {
+            lo &= ((uint64_t)1 << (8 * n)) - 1;
+            hi = 0;
+        } else if (n < 16) {
+            hi &= ((uint64_t)1 << (8 * (n - 8))) - 1;
+        }
+        uint64_t h = (lo * 0x9E3779B97F4A7C15u + hi * 0xD6E8FEB86659FD93u) ^ (uint64_t)(uintptr_t)ce;
+        __typeof__(v->compq[0]) *q = &v->compq[(h * 0xC2B2AE3D27D4EB4Fu) >> (64 - XV_COMPQ_BITS)];
+        if (q->ce == ce && q->lo == lo && q->hi == hi && q->len == n && q->sep == sep)
+            return 1;
+        if (!composite_quiet(sv, ce, b, e))
+            return 0;
+        q->ce = ce;
+        q->lo = lo;
+        q->hi = hi;
+        q->len = (uint8_t)n;
+        q->sep = sep;
+        return 1;
+    }
+#else
+    (void)v;
+    (void)sep;
+#endif
+    return composite_quiet(sv, ce, b, e);
 }
 
 /* Composite ce at [b, e) of element c->elem. */
@@ -544,11 +617,33 @@ static uint64_t comp_elements(const xv_seg *sv, const uint32_t *ee, unsigned n, 
     return out & ~(uint64_t)1; /* not in an element: a bad tag, the reader's to report */
 }
 
+/* comp_elements where it can find something outside the composites comps
+ * (bits): for a segment of at most 64 bytes, 0 at once when every separator
+ * bit lies inside one of them, the usual case. */
+static inline uint64_t comp_elsewhere(const xv_seg *sv, const uint32_t *ee, unsigned n, size_t len,
+                                      uint64_t comps)
+{
+    if (len <= 64) {
+        uint64_t inside = 0;
+        FOR_BITS(i, comps)
+        {
+            /* bits ee[i-1] + 1 .. ee[i] - 1 (ee[i] <= len <= 64) */
+            unsigned b = ee[i - 1] + 1, e = ee[i];
+            uint64_t upto = e >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << e) - 1;
+            inside |= upto & ~(((uint64_t)1 << b) - 1);
+        }
+        uint64_t bits = sv->comp[0] & (len >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << len) - 1);
+        if (!(bits & ~inside))
+            return 0;
+    }
+    return comp_elements(sv, ee, n, len);
+}
+
 void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
 {
     xv_seg *sv = &v->sv;
     const x12_gplan *pl = &s->plan;
-    if (keybad || v->full || !pl->ok || (!s->loop->id && s->tag32 == TAG2('S', 'T')) || !sv->ok) {
+    if (keybad || !sv->ok || !s->fast_ok) { /* sv->ok is 0 when v->full */
         xv_elements_all(v, s, seg, keybad);
         return;
     }
@@ -560,7 +655,7 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
     /* values the full checks decide, and separators where no composite is */
     bad |= present & ~pl->fast;
     if (sv->anycomp)
-        bad |= comp_elements(sv, ee, n, seg->raw_len) & ~pl->comp;
+        bad |= comp_elsewhere(sv, ee, n, seg->raw_len, present & pl->comp) & ~pl->comp;
     FOR_BITS(i, present & pl->code & ~bad)
     {
         unsigned b = ee[i - 1] + 1;
@@ -585,11 +680,11 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
         if (check_ok(sv, s->fast[i].check, 0, b, e, q, q))
             look &= ~((uint64_t)1 << i);
     }
-    /* composites: most pass without a word */
+    /* composites: most pass without a word, and most were seen before */
     uint64_t comps = present & pl->comp & ~bad;
     FOR_BITS(i, comps)
     {
-        if (composite_quiet(sv, s->fast[i].e, ee[i - 1] + 1, ee[i]))
+        if (composite_seen(v, sv, s->fast[i].e, ee[i - 1] + 1, ee[i], seg->delims->component))
             comps &= ~((uint64_t)1 << i);
     }
     /* what may report, in element order */
@@ -613,9 +708,17 @@ void xv_elements(xv *v, const x12_gseg *s, const x12_segment *seg, int keybad)
         }
     }
     unsigned last = present ? 63 - (unsigned)__builtin_clzll(present) : 0;
+    /* end_quiet depends on s and present alone once n == last (it never
+     * holds otherwise): remembered (for memo_g only, whose entries stay) */
+    __typeof__(v->endq[0]) *q = &v->endq[((uintptr_t)s * 0x9E3779B97F4A7C15u) >> 56];
+    if (q->s == s && q->present == present && n == last)
+        return;
     if (!end_quiet(s, n, last, present)) {
         if (!ordered)
             xv_ectx_init(&c, v, s, seg, 0);
         xv_elements_end(&c, last, present);
+    } else if (v->memo_g == v->g) {
+        q->s = s;
+        q->present = present;
     }
 }

@@ -96,10 +96,14 @@ typedef struct xv_balance {
     const x12_gloop *svc_loop;
 } xv_balance;
 
+#define XV_COMPQ_BITS 10 /* see x12_validator.compq */
+
 /* One segment as the fast element checks see it (x12_val_fast.c). */
 #define XV_SEG_FAST 512 /* longer segments take the full checks */
 typedef struct xv_seg {
-    uint64_t comp[XV_SEG_FAST / 64]; /* bit b: byte b is the component separator */
+    const uint64_t *comp;            /* bit b: byte b is the component separator
+                                        (the reader's x12_segment.cbits, or cbuf) */
+    uint64_t cbuf[XV_SEG_FAST / 64];
     int anycomp;                     /* some bit of comp is set */
     int ok;                          /* classified: no repetition separator,
                                         no control byte, short enough */
@@ -154,6 +158,23 @@ struct x12_validator {
         uint32_t tag;     /* 0: empty */
         uint8_t el, comp, ok;
     } tagkey[64];
+    /* entries of memo_g whose element tail (xv_elements_end) was found to
+     * have nothing to say with these elements present, direct-mapped: the
+     * same entry mostly comes with the same elements */
+    struct {
+        const x12_gseg *s; /* NULL: empty */
+        uint64_t present;
+    } endq[256];
+    /* composites of memo_g that passed every check (composite_quiet, a
+     * function of the bytes, the separator and the table alone), by value
+     * of at most 16 bytes, direct-mapped (1 << XV_COMPQ_BITS entries, 32 KiB):
+     * codes such as HC:99213 or 11:B:1 come back again and again */
+    struct {
+        const x12_gelem *ce; /* NULL: empty */
+        uint64_t lo, hi;     /* the bytes, zero past len */
+        uint8_t len;
+        char sep;            /* the component separator they were read with */
+    } compq[1 << XV_COMPQ_BITS];
 
     unsigned nerr, nwarn, nsets, nsets_bad, nsets_unchecked;
 };
@@ -181,8 +202,29 @@ void xv_loops_end(xv *v, const x12_pos *pos);
 
 /* ---- elements (x12_val_fast.c: the common case; x12_val_elems.c: all) ---- */
 
-/* Classify the segment about to be placed (v->sv); first thing per segment. */
-void xv_classify(xv *v, const x12_segment *seg);
+/* What xv_classify does for a segment the tokenizer did not classify (or
+ * one it found odd): 1 when it may take the fast checks. */
+int xv_classify_bytes(xv_seg *sv, const x12_segment *seg);
+
+/* Classify the segment about to be placed (v->sv); first thing per segment.
+ * Inline: most segments come classified by the tokenizer, padded, and only
+ * need their views copied. */
+static inline void xv_classify(xv *v, const x12_segment *seg)
+{
+    xv_seg *sv = &v->sv;
+    /* X12_CLS_DONE: padded and at most X12_CLS_MAX bytes */
+    _Static_assert(X12_CLS_MAX <= XV_SEG_FAST, "a classified segment is short enough");
+    if ((seg->cls & (X12_CLS_DONE | X12_CLS_ODD)) == X12_CLS_DONE && seg->nelem < 64 && !v->full) {
+        sv->ee = seg->elem_end;
+        sv->nelem = seg->nelem;
+        sv->p = seg->raw;
+        sv->comp = seg->cbits;
+        sv->anycomp = (seg->cls & X12_CLS_COMP) != 0;
+        sv->ok = 1;
+        return;
+    }
+    sv->ok = !v->full && xv_classify_bytes(sv, seg);
+}
 /* x12_comp(seg, el, comp), from the bitmaps when the segment was classified
  * (the bytes may then be a copy of seg's). */
 x12_str xv_comp(const xv *v, const x12_segment *seg, unsigned el, unsigned comp);

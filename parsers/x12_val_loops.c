@@ -440,10 +440,11 @@ static inline int memo_is(const xv_memo *m, const xv_frame *f, uint32_t tag, uin
 }
 
 /* The memo slot for a segment with this tag at the current position, its
- * key value in *key; NULL when placements cannot be remembered here (a frame
+ * key value in *key, *hit set when the slot holds this place (*hit is left
+ * alone otherwise); NULL when placements cannot be remembered here (a frame
  * entered out of order, a tag whose entries key on different elements, a
  * key value longer than 7 bytes, no memory). */
-static xv_memo *memo_slot(xv *v, uint32_t tag, const x12_segment *seg, uint64_t *key)
+static xv_memo *memo_slot(xv *v, uint32_t tag, const x12_segment *seg, uint64_t *key, int *hit)
 {
     const x12_guide *g = v->g;
     if (v->nodd || v->memo_g != g || v->full)
@@ -470,22 +471,36 @@ static xv_memo *memo_slot(xv *v, uint32_t tag, const x12_segment *seg, uint64_t 
         x12_str s = xv_value(v, seg, tk->el, tk->comp);
         if (s.len > 7)
             return NULL;
-        kv = (uint64_t)s.len << 56;
-        for (size_t b = 0; b < s.len; b++)
-            kv |= (uint64_t)(unsigned char)s.p[b] << (8 * b);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (seg->padded && s.len) {
+            /* the value is in raw (or its copy, xv_seg.buf): 8-byte loads stay
+             * readable (see x12_segment.padded); an empty one may be a
+             * literal "" instead */
+            memcpy(&kv, s.p, 8);
+            kv = (kv & (((uint64_t)1 << (8 * s.len)) - 1)) | (uint64_t)s.len << 56;
+        } else
+#endif
+        {
+            kv = (uint64_t)s.len << 56;
+            for (size_t b = 0; b < s.len; b++)
+                kv |= (uint64_t)(unsigned char)s.p[b] << (8 * b);
+        }
     }
     *key = kv;
     const xv_frame *f = &v->frames[v->top];
-    uint64_t x = (uint64_t)(uintptr_t)f->loop * 0x9E3779B97F4A7C15u ^ (uint64_t)tag * 0xC2B2AE3D27D4EB4Fu ^
-                 (uint64_t)f->gfrom * 0x165667B19E3779F9u ^ kv * 0xD6E8FEB86659FD93u;
-    x ^= x >> 32;
-    x *= 0xBF58476D1CE4E5B9u;
-    x ^= x >> 29;
+    /* the top bits of a product depend on every bit of its factors */
+    uint64_t x = ((uint64_t)(uintptr_t)f->loop ^ (uint64_t)f->gfrom << 40 ^ (uint64_t)tag << 8) *
+                     0x9E3779B97F4A7C15u +
+                 kv * 0xD6E8FEB86659FD93u;
+    _Static_assert(XV_MEMO == 256, "the index below takes 7 bits: 128 pairs");
     /* two ways: the first that holds this place, else the one to replace */
-    xv_memo *m = &v->memo[x & (XV_MEMO - 2)];
-    if (memo_is(&m[1], f, tag, kv))
+    xv_memo *m = &v->memo[(x >> 57) * 2];
+    if (memo_is(&m[1], f, tag, kv)) {
+        *hit = 1;
         return &m[1];
-    if (!memo_is(m, f, tag, kv))
+    }
+    *hit = memo_is(m, f, tag, kv);
+    if (!*hit)
         m[1] = m[0]; /* the newer entry goes first, the older stays */
     return m;
 }
@@ -499,8 +514,9 @@ void xv_loops_segment(xv *v, const x12_segment *seg)
     xv_classify(v, seg);
     place p;
     uint64_t key = 0;
-    xv_memo *m = memo_slot(v, tag, seg, &key);
-    if (m && memo_is(m, &v->frames[v->top], tag, key)) {
+    int hit = 0;
+    xv_memo *m = memo_slot(v, tag, seg, &key, &hit);
+    if (hit) {
         p = (place){v->top - m->up, m->k, 1}; /* a tag of the guide: well formed */
     } else {
         if (!tag_ok(tag, seg->tag.len))

@@ -168,6 +168,8 @@ static void st_open(void *ctx, const x12_gs_info *gs, const x12_st_info *st)
         if (v->memo)
             memset(v->memo, 0, XV_MEMO * sizeof *v->memo);
         memset(v->tagkey, 0, sizeof v->tagkey);
+        memset(v->endq, 0, sizeof v->endq);
+        memset(v->compq, 0, sizeof v->compq);
         v->memo_g = v->memo ? g : NULL;
     }
     v->g = g;

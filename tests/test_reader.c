@@ -470,3 +470,83 @@ Test(reader, fuzz_regressions_read_safely)
     closedir(d);
     cr_assert_gt(n, 0);
 }
+
+/* What the tokenizer says of a segment's bytes with opts.classify (the
+ * validator's fast checks rely on it): recomputed byte by byte. */
+static void check_classes(const x12_segment *s)
+{
+    if (!(s->cls & X12_CLS_DONE))
+        return;
+    cr_assert_leq(s->raw_len, X12_CLS_MAX);
+    cr_assert(s->padded, "classified segments are padded");
+    int odd = 0, anyc = 0;
+    for (size_t b = 0; b < s->raw_len; b++) {
+        unsigned char c = (unsigned char)s->raw[b];
+        int is_comp = c == (unsigned char)s->delims->component;
+        int bit = (int)((s->cbits[b / 64] >> (b % 64)) & 1);
+        cr_assert_eq(bit, is_comp, "byte %zu of a %zu-byte segment", b, s->raw_len);
+        anyc |= is_comp;
+        odd |= c < 0x20 || c >= 0x7f || c == (unsigned char)s->delims->repetition;
+    }
+    /* bits past the segment in its last word are clear: stale bits of an
+     * earlier segment would send the last element to the full checks */
+    if (s->raw_len % 64)
+        cr_assert_eq(s->cbits[s->raw_len / 64] >> (s->raw_len % 64), 0);
+    cr_assert_eq(!!(s->cls & X12_CLS_ODD), odd);
+    cr_assert_eq(!!(s->cls & X12_CLS_COMP), anyc);
+}
+
+Test(reader, classified_bytes_match_the_segment)
+{
+    /* segments of every length up to past X12_CLS_MAX, with component and
+     * repetition separators, control and high bytes here and there */
+    static char data[400000];
+    size_t n = (size_t)snprintf(data, sizeof data, "%s", TR_ISA "GS*HC*S*R*20261123*1200*1*X*005010X222A1~");
+    uint64_t st = 42;
+    unsigned classified = 0;
+    for (unsigned len = 1; len < 700; len++) {
+        n += (size_t)snprintf(data + n, sizeof data - n, "NTE");
+        for (unsigned b = 0; b < len; b++) {
+            st ^= st << 13, st ^= st >> 7, st ^= st << 17;
+            unsigned r = (unsigned)(st % 64);
+            data[n++] = r < 6 ? ':' : r < 9 ? '*' : r == 9 && len % 5 == 0 ? '^'
+                      : r == 10 && len % 7 == 0 ? '\x01' : r == 11 && len % 11 == 0 ? '\xc3'
+                      : (char)('A' + r % 26);
+        }
+        data[n++] = '~';
+        if (len % 3 == 0)
+            data[n++] = '\n';
+    }
+    n += (size_t)snprintf(data + n, sizeof data - n, "GE*1*1~IEA*1*000000001~");
+    for (int mode = 0; mode < 3; mode++) {
+        x12_reader_opts o = {.classify = 1, .read_size = mode == 2 ? 13 : 0};
+        x12_reader *r;
+        FILE *fp = NULL;
+        if (mode == 0) {
+            x12_open_mem(&r, data, n, "m", &o, NULL);
+        } else {
+            fp = tmpfile();
+            cr_assert_not_null(fp);
+            cr_assert_eq(fwrite(data, 1, n, fp), n);
+            fflush(fp);
+            rewind(fp);
+            x12_open_fd(&r, fileno(fp), "f", &o, NULL);
+        }
+        x12_segment s;
+        while (x12_next(r, &s) == X12_SEGMENT) {
+            check_classes(&s);
+            classified += (s.cls & X12_CLS_DONE) != 0;
+        }
+        x12_close(r);
+        if (fp)
+            fclose(fp);
+    }
+    cr_assert_gt(classified, 2 * 480, "most segments are classified: %u", classified);
+    /* without the option nothing is */
+    x12_reader *r;
+    x12_open_mem(&r, data, n, "m", NULL, NULL);
+    x12_segment s;
+    while (x12_next(r, &s) == X12_SEGMENT)
+        cr_assert_eq(s.cls, 0);
+    x12_close(r);
+}

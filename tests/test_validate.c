@@ -1132,6 +1132,19 @@ Test(validate, remittance_reversal_and_unreadable_amounts)
     vd_expect(&d, "element.number", 4, 3, 0, "8", "6");
     cr_assert_eq(vd_count(&d, "balance.claim"), 0);
     vd_free(&d);
+    /* an unreadable CLP04 (read once for the claim and the payment total)
+     * makes both sums unusable: neither is compared */
+    run835("CLP*C1*1*150*80", "CLP*C1*1*150*8O", &d);
+    vd_expect(&d, "element.number", 4, 4, 0, "8", "6");
+    cr_assert_eq(vd_count(&d, "balance.claim"), 0);
+    cr_assert_eq(vd_count(&d, "balance.payment"), 0);
+    vd_free(&d);
+    /* an empty one is missing, and adds nothing to the payment total */
+    run835("CLP*C1*1*150*80", "CLP*C1*1*150*", &d);
+    vd_expect(&d, "element.missing", 4, 4, 0, NULL, NULL);
+    const x12_diag *e = vd_expect(&d, "balance.payment", 2, 2, 0, NULL, NULL);
+    cr_assert_str_eq(e->expected, "-10");
+    vd_free(&d);
 }
 
 /* ---- code-set functions -------------------------------------------------- */

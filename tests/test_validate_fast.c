@@ -6,8 +6,12 @@
  * inserted: separators, control bytes, digits, letters), is validated twice:
  * as the engine does, and with every segment forced through the full checks
  * and the full loop search.  The two diagnostic streams must be identical,
- * field by field.  Buffers are allocated to the exact size, so a fast path
- * that read past its segment would trip the sanitizers.
+ * field by field.  The engine's way is run with and without the tokenizer
+ * classifying the bytes (x12_reader_opts.classify), from memory and, for
+ * the files themselves, from a file read a few bytes at a time (so that
+ * segments are scanned again after each read).  Buffers are allocated to
+ * the exact size, so a fast path that read past its segment would trip the
+ * sanitizers.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -50,18 +54,38 @@ static void on_diag(void *ctx, const x12_diag *d)
     put(ctx, line);
 }
 
+/* How run_gen reads and validates. */
+enum {
+    FAST,       /* fast paths, the tokenizer not classifying, from memory */
+    FULL,       /* every segment through the full checks and search */
+    FAST_CLS,   /* fast paths on the tokenizer's classification, from memory */
+    FAST_CLS_FD /* the same from a file, read 7 bytes at a time */
+};
+
 /* Validate len bytes at p; the diagnostics, one line each, into out.
  * gen0: where the slot marks start (0: as a new validator does). */
-static void run_gen(const char *p, size_t len, int full, uint32_t gen0, sink *out)
+static void run_gen(const char *p, size_t len, int mode, uint32_t gen0, sink *out)
 {
     char *copy = malloc(len ? len : 1); /* exactly len: over-reads are caught */
     cr_assert_not_null(copy);
     memcpy(copy, p, len);
     out->len = 0;
     put(out, "");
-    x12_reader_opts ro = {.on_diag = on_diag, .diag_ctx = out};
+    x12_reader_opts ro = {.on_diag = on_diag, .diag_ctx = out, .classify = mode >= FAST_CLS};
     x12_reader *r;
-    cr_assert_eq(x12_open_mem(&r, copy, len, "t", &ro, NULL), CH_OK);
+    FILE *fp = NULL;
+    if (mode == FAST_CLS_FD) {
+        fp = tmpfile();
+        cr_assert_not_null(fp);
+        cr_assert_eq(fwrite(copy, 1, len, fp), len);
+        cr_assert_eq(fflush(fp), 0);
+        rewind(fp);
+        ro.read_size = 7;
+        cr_assert_eq(x12_open_fd(&r, fileno(fp), "t", &ro, NULL), CH_OK);
+    } else {
+        cr_assert_eq(x12_open_mem(&r, copy, len, "t", &ro, NULL), CH_OK);
+    }
+    int full = mode == FULL;
     x12_validator *v = x12_validator_new("t", on_diag, out);
     cr_assert_not_null(v);
     v->full = full;
@@ -76,10 +100,12 @@ static void run_gen(const char *p, size_t len, int full, uint32_t gen0, sink *ou
     x12_validator_finish(v, n ? &s.pos : NULL);
     x12_validator_free(v);
     x12_close(r);
+    if (fp)
+        fclose(fp);
     free(copy);
 }
 
-static void run(const char *p, size_t len, int full, sink *out) { run_gen(p, len, full, 0, out); }
+static void run(const char *p, size_t len, int mode, sink *out) { run_gen(p, len, mode, 0, out); }
 
 static uint64_t rng(uint64_t *st)
 {
@@ -136,18 +162,30 @@ static char *slurp(const char *path, size_t *len)
     return b;
 }
 
-static void same(const char *what, const char *p, size_t len, sink *a, sink *b)
+static void differ(const char *what, const char *how, sink *a, sink *b)
 {
-    run(p, len, 0, a);
-    run(p, len, 1, b);
     if (strcmp(a->buf, b->buf)) {
         size_t i = 0;
         while (a->buf[i] && a->buf[i] == b->buf[i])
             i++;
         while (i > 0 && a->buf[i - 1] != '\n')
             i--;
-        cr_assert_fail("%s: fast and full checks differ at\n fast: %.300s\n full: %.300s", what, a->buf + i,
-                       b->buf + i);
+        cr_assert_fail("%s: %s and full checks differ at\n fast: %.300s\n full: %.300s", what, how,
+                       a->buf + i, b->buf + i);
+    }
+}
+
+/* The engine's ways (fd too: also from a file) give what the full checks give. */
+static void same(const char *what, const char *p, size_t len, int fd, sink *a, sink *b)
+{
+    run(p, len, FULL, b);
+    run(p, len, FAST, a);
+    differ(what, "fast", a, b);
+    run(p, len, FAST_CLS, a);
+    differ(what, "fast (classified by the tokenizer)", a, b);
+    if (fd) {
+        run(p, len, FAST_CLS_FD, a);
+        differ(what, "fast (classified by the tokenizer, from a file)", a, b);
     }
 }
 
@@ -173,14 +211,14 @@ Test(validate_fast, same_diagnostics_as_the_full_checks, .timeout = 120)
             if (!text)
                 continue;
             files++;
-            same(path, text, len, &a, &b);
+            same(path, text, len, 1, &a, &b);
             uint64_t st = 0x9E3779B97F4A7C15u ^ (uint64_t)len * 31 ^ files;
             for (int k = 0; k < 40; k++) {
                 size_t ml;
                 char *m = mutate(text, len, &st, &ml);
                 char what[2100];
                 snprintf(what, sizeof what, "%s (mutant %d)", path, k);
-                same(what, m, ml, &a, &b);
+                same(what, m, ml, 0, &a, &b);
                 free(m);
                 mutants++;
             }
@@ -217,11 +255,125 @@ Test(validate_fast, slot_marks_survive_their_wrap)
     text[len] = '\0';
     swap_all(text, "11:B:1", "11:B:7");
     sink a = {0}, b = {0};
-    run_gen(text, len, 0, 0, &a);
+    run_gen(text, len, FAST_CLS, 0, &a);
     cr_assert(strstr(a.buf, "rule.need"), "the edit yields rule diagnostics");
     for (uint32_t back = 1; back < 400; back += 37) {
-        run_gen(text, len, 0, UINT32_MAX - back, &b);
+        run_gen(text, len, FAST_CLS, UINT32_MAX - back, &b);
         cr_assert_str_eq(a.buf, b.buf, "marks starting %u before the wrap", back);
+    }
+    free(text);
+    free(a.buf);
+    free(b.buf);
+    x12_guide_registry_free();
+}
+
+/* The n-th occurrence (1-based) of from in text, or NULL. */
+static char *nth(char *text, const char *from, int n)
+{
+    char *q = text;
+    for (int k = 0; k < n && q; k++)
+        q = strstr(k ? q + 1 : q, from);
+    return q;
+}
+
+/* The elements' tail remembered per entry (end_quiet) is only reused for
+ * the same elements present and no trailing separator: a DTP after quiet
+ * ones with a trailing separator, or without its required DTP02, is still
+ * reported, as the full checks report it. */
+Test(validate_fast, remembered_element_tail_still_reports)
+{
+    const char *root = getenv("CH_ROOT") ? getenv("CH_ROOT") : ".";
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/corpus/837p/ims-x12_many_claims.txt", root);
+    size_t len;
+    char *text = slurp(path, &len);
+    cr_assert_not_null(text, "%s", path);
+    text = realloc(text, len + 4);
+    text[len] = '\0';
+    /* "DTP*472*RD8*" -> "DTP*472**RD8" on the 5th: DTP02 missing, DTP03 kept */
+    char *q = nth(text, "DTP*472*RD8*", 5);
+    cr_assert_not_null(q);
+    memcpy(q, "DTP*472**RD8", 12);
+    /* a trailing separator on the 9th */
+    q = nth(text, "DTP*472*RD8*", 8); /* the 9th of the original: one fewer now */
+    cr_assert_not_null(q);
+    q = strchr(q, '~');
+    memmove(q + 1, q, len + 1 - (size_t)(q - text));
+    *q = '*';
+    len++;
+    sink a = {0}, b = {0};
+    run(text, len, FAST_CLS, &a);
+    run(text, len, FULL, &b);
+    differ("edited DTPs", "fast", &a, &b);
+    cr_assert(strstr(a.buf, "|element.missing|DTP|"), "DTP02 missing is reported");
+    cr_assert(strstr(a.buf, "|segment.trailing|DTP|"), "the trailing separator is reported");
+    free(text);
+    free(a.buf);
+    free(b.buf);
+    x12_guide_registry_free();
+}
+
+/* Composites that passed are remembered by their bytes and the component
+ * separator they were read with: after an interchange with ':', the same
+ * bytes in one whose ISA16 is '>' are single components, and wrong. */
+Test(validate_fast, remembered_composites_know_their_separator)
+{
+    const char *root = getenv("CH_ROOT") ? getenv("CH_ROOT") : ".";
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/corpus/837p/ims-x12_valid.txt", root);
+    size_t len;
+    char *one = slurp(path, &len);
+    cr_assert_not_null(one, "%s", path);
+    cr_assert_eq(one[104], ':', "ISA16 of the corpus file");
+    char *two = malloc(2 * len);
+    cr_assert_not_null(two);
+    memcpy(two, one, len);
+    memcpy(two + len, one, len);
+    two[len + 104] = '>';
+    sink a = {0}, b = {0};
+    run(two, 2 * len, FAST_CLS, &a);
+    run(two, 2 * len, FULL, &b);
+    differ("two interchanges", "fast", &a, &b);
+    cr_assert(strstr(a.buf, "|11:B:1|"), "CLM05 read with '>' is one component, too long");
+    cr_assert(strstr(a.buf, "|HC:99211:25|"), "SV101 read with '>' is one component, not a code");
+    free(one);
+    free(two);
+    free(a.buf);
+    free(b.buf);
+    x12_guide_registry_free();
+}
+
+/* Amounts (R) in every shape the one-word number test meets, or leaves to
+ * the loop: each in SVC02 and SVC03 gives what the full checks give. */
+Test(validate_fast, amounts_in_every_shape)
+{
+    const char *root = getenv("CH_ROOT") ? getenv("CH_ROOT") : ".";
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/corpus/835/aff-835-sample-2ST-placeholders.txt", root);
+    size_t len;
+    char *text = slurp(path, &len);
+    cr_assert_not_null(text, "%s", path);
+    static const char *const amounts[] = {
+        "1.5",      ".5",        "5.",        "1..5",      "12345678",  "1234567.8", "-1.5",
+        "1.2.3",    "00.10",     "123456789", "12345678.9", "1.",       ".",         "-.5",
+        "12.34567", "1234.5678", "9999999.9", "+1.5",      "1,5",       "1.5-",      "0",
+        "1234567.", ".1234567",  "12:3",      "1 5",       "1/2",       "1.5E2",     "99999999"};
+    const char *svc = strstr(text, "SVC*HC>99214*157*132.81**1~");
+    cr_assert_not_null(svc);
+    size_t at = (size_t)(svc - text) + strlen("SVC*HC>99214*");
+    sink a = {0}, b = {0};
+    for (size_t i = 0; i < sizeof amounts / sizeof amounts[0]; i++) {
+        char *m = malloc(len + 64);
+        cr_assert_not_null(m);
+        /* SVC02 and SVC03 both replaced by the amount */
+        size_t n = (size_t)snprintf(m, len + 64, "%.*s%s*%s", (int)at, text, amounts[i], amounts[i]);
+        const char *rest = text + at + strlen("157*132.81");
+        memcpy(m + n, rest, len - (size_t)(rest - text));
+        n += len - (size_t)(rest - text);
+        char what[64];
+        snprintf(what, sizeof what, "SVC02/03 = '%s'", amounts[i]);
+        same(what, m, n, 0, &a, &b);
+        free(m);
     }
     free(text);
     free(a.buf);
