@@ -17,7 +17,6 @@
  * and lists are rows too, so that "is this key known?" is one lookup.
  * (The kinds and the row type are in encounter_int.h.)
  */
-
 #define SZ(type, m) ((unsigned short)sizeof(((type *)0)->m))
 #define F(p, k, phi, m) {p, k, phi, 0, (unsigned short)offsetof(encounter, m), SZ(encounter, m)}
 #define L(p, k, phi, m) {p, k, phi, 1, (unsigned short)offsetof(enc_line, m), SZ(enc_line, m)}

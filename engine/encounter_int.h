@@ -17,13 +17,8 @@
 
 #include "encounter.h"
 
-/* --- the field table -------------------------------------------------------
- *
- * One row per thing a document may hold.  The reader, the ledger form
- * (pack/unpack), payer rules and the equality test all walk this table, so
- * adding a field is adding a row (and a struct member).  Groups (mappings)
- * and lists are rows too, so that "is this key known?" is one lookup.
- */
+/* --- the field table (encounter_fields.c; why a table: see there) --------- */
+
 typedef enum fkind {
     K_GROUP = 1, /* a mapping that holds fields */
     K_LINES,     /* the list of service lines */
