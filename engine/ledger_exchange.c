@@ -2,7 +2,7 @@
  * ledger_exchange.c - the ledger's side of send and collect (see ledger.h,
  * "exchange with payers"), on the SQLite backend: batch delivery state
  * (remote name, attempts, next attempt, sent_at) and received files.
- * Schema: migration 2 in ledger_sqlite.c.
+ * Schema: migration 2 in ledger_schema.c.
  */
 #include <inttypes.h>
 #include <sqlite3.h>

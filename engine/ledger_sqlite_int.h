@@ -1,11 +1,20 @@
 /*
- * ledger_sqlite_int.h - what the SQLite ledger's other files (ledger_remit.c,
- * ledger_exchange.c) share with ledger_sqlite.c.  Internal to the ledger.
+ * ledger_sqlite_int.h - what the files of the SQLite ledger share.
+ * Internal to the ledger (ledger.h is its API); not installed.
+ *
+ * The ledger proper is ledger_sqlite.c (open, close, transactions, the
+ * statement cache), ledger_schema.c (migrations), ledger_intake.c (claims
+ * taken in), ledger_claims.c (listing and moving claims, events) and
+ * ledger_batches.c (batches, control numbers); ledger_remit.c,
+ * ledger_exchange.c, ledger_hold.c and ledger_ckpt.c build on it.
  */
 #ifndef LEDGER_SQLITE_INT_H
 #define LEDGER_SQLITE_INT_H
 
+#include <limits.h>
 #include <sqlite3.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "ledger.h"
 
@@ -14,14 +23,14 @@ struct ledger_remit_stmts;
 sqlite3 *lsq_db(ledger *l);
 const char *lsq_path(ledger *l);
 struct ledger_remit_stmts **lsq_remit(ledger *l);
+/* Sets err from the connection's last error (CH_ERR_BUSY when locked, else
+ * CH_ERR_DB) and returns that code. */
 ch_code lsq_db_err(ledger *l, ch_error *err, const char *what);
+/* Runs SQL without results; CH_OK, CH_ERR_BUSY or CH_ERR_DB (err set). */
+ch_code lsq_exec(ledger *l, const char *sql, ch_error *err);
+/* Now, UTC, as 2024-01-31T12:00:00.000Z. */
 void lsq_now(char buf[32]);
-/* The time to record for a change: the open transaction's start, else now. */
-void lsq_stamp(ledger *l, char buf[32]);
-ch_code lsq_auto_begin(ledger *l, int *own, ch_error *err);
-ch_code lsq_auto_end(ledger *l, int own, ch_code rc, ch_error *err);
-/* A text column into dst ("" for NULL), truncated to size - 1. */
-void lsq_col_text(sqlite3_stmt *s, int i, char *dst, size_t size);
+/* (lsq_stamp, lsq_auto_begin, lsq_auto_end and lsq_col_text are inline, below.) */
 
 /* The columns of a batch row, in the order lsq_read_batch reads them (0..18);
  * a query may select more after them. */
@@ -66,5 +75,110 @@ void lsq_ckpt_stop(lsq_ckpt *c);
 /* ledger_remit.c: reset / finalize its statements */
 void ledger_remit_reset(ledger *l);
 void ledger_remit_release(ledger *l);
+
+/* ledger_schema.c: bring the schema up to date (foreign keys off meanwhile,
+ * one transaction); fails on a schema newer than this program. */
+ch_code lsq_migrate(ledger *l, ch_error *err);
+
+/* --- the ledger itself and its statement cache ------------------------------ */
+
+/* The statements used per claim, prepared once at open (their SQL is in
+ * ledger_sqlite.c) and kept. */
+enum {
+    LSQ_S_VERSIONS,
+    LSQ_S_CLAIM_BRIEF,
+    LSQ_S_NEXT_ID,
+    LSQ_S_CLAIM_INSERT,
+    LSQ_S_VERSION_INSERT,
+    LSQ_S_EVENT_INSERT,
+    LSQ_S_CLAIM_REVISE,
+    LSQ_S_CLAIM_SET,
+    LSQ_S_ASSIGN,
+    LSQ_S_ASSIGN_EVENTS,
+    LSQ_S_CONTROL_GET,
+    LSQ_S_CONTROL_SET,
+    LSQ_S__COUNT
+};
+
+struct ledger {
+    sqlite3 *db;
+    char path[PATH_MAX];
+    int in_txn;
+    int64_t next_id;   /* the next claim id, while in a transaction; 0 unknown */
+    char txn_at[32];   /* when the open transaction began: its events' time */
+    sqlite3_stmt *st[LSQ_S__COUNT];
+    struct ledger_remit_stmts *remit; /* ledger_remit.c's statements, prepared when first used */
+    struct ledger_hold *hold;         /* ledger_hold.c: rows held for multi-row INSERTs */
+    lsq_ckpt *ckpt;                   /* checkpoints in the background */
+};
+
+/* The helpers below run for every claim taken in or batched: inline, as
+ * they were when the ledger was one file. */
+
+/* A cached statement, reset and unbound, after the held rows are written. */
+static inline sqlite3_stmt *lsq_stmt(ledger *l, int which)
+{
+    lsq_flush(l, NULL); /* held rows first (a failure fails the commit) */
+    sqlite3_stmt *s = l->st[which];
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return s;
+}
+
+/* Binds text that outlives the statement's step (SQLITE_STATIC); NULL binds NULL. */
+static inline void lsq_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+/* A text column into a fixed buffer, truncated to fit (size - 1); NULL reads
+ * as "".  (No printf: batching reads a dozen of these per claim.) */
+static inline void lsq_col_text(sqlite3_stmt *s, int i, char *dst, size_t size)
+{
+    const char *t = (const char *)sqlite3_column_text(s, i);
+    size_t n = t ? strnlen(t, size - 1) : 0;
+    memcpy(dst, t ? t : "", n);
+    dst[n] = '\0';
+}
+
+/* The time recorded for a change: the transaction's start while one is
+ * open (what it writes becomes visible at once, and formatting a time per
+ * row costs more than the row), else now. */
+static inline void lsq_stamp(ledger *l, char at[32])
+{
+    if (l->in_txn && l->txn_at[0])
+        memcpy(at, l->txn_at, 32);
+    else
+        lsq_now(at);
+}
+
+/* Statements that must go together run in the caller's transaction, or in
+ * their own when the caller has none: lsq_auto_begin sets *own when it
+ * opened one, lsq_auto_end commits it (or rolls back when rc is not CH_OK)
+ * and returns rc or the commit's error. */
+static inline ch_code lsq_auto_begin(ledger *l, int *own, ch_error *err)
+{
+    *own = 0;
+    if (l->in_txn)
+        return CH_OK;
+    ch_code rc = ledger_begin(l, err);
+    if (rc == CH_OK)
+        *own = 1;
+    return rc;
+}
+
+static inline ch_code lsq_auto_end(ledger *l, int own, ch_code rc, ch_error *err)
+{
+    if (!own)
+        return rc;
+    if (rc != CH_OK) {
+        ledger_rollback(l);
+        return rc;
+    }
+    return ledger_commit(l, err);
+}
 
 #endif
