@@ -45,6 +45,11 @@ if [ ! -s "$tmpl" ]; then
   echo "== seeding a ledger with $OPEN open claims (once)"
   "$B/seed_ledger" "$tmpl" "$OPEN"
 fi
+# A seed made by an older build is brought to this build's schema here, once
+# (a migration checks every foreign key: seconds on 1,000,000 claims), not
+# inside the measurement.
+sed "s|ledger: {backend: sqlite, path: .*}|ledger: {backend: sqlite, path: $tmpl}|" "$H/bench.yaml" > "$H/seed.yaml"
+"$BIN" claims --config "$H/seed.yaml" --limit 1 > /dev/null
 rm -rf "$H/run/spool"
 mkdir -p "$H/run/spool"
 cp "$tmpl" "$H/run/spool/ledger.db"
