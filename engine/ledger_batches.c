@@ -134,16 +134,11 @@ ch_code ledger_batch_add_claims(ledger *l, int64_t batch_id, const int64_t *ids,
 {
     if (n == 0)
         return CH_OK;
-    /* the ids as a JSON array, so that one statement moves them all */
-    size_t cap = n * 21 + 3, len = 0;
-    char *json = malloc(cap);
+    /* one statement moves them all */
+    size_t len;
+    char *json = lsq_ids_json(ids, n, &len);
     if (!json)
         return ch_error_set(err, CH_ERR_NOMEM, "ledger: out of memory");
-    json[len++] = '[';
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(json + len, cap - len, "%s%" PRId64, i ? "," : "", ids[i]);
-    json[len++] = ']';
-    json[len] = '\0';
     int own;
     ch_code rc = lsq_auto_begin(l, &own, err);
     if (rc != CH_OK) {
@@ -262,6 +257,21 @@ ch_code ledger_batch_move_claims(ledger *l, int64_t batch_id, ledger_state from,
     sqlite3_finalize(e);
     sqlite3_finalize(u);
     return lsq_auto_end(l, own, rc, err);
+}
+
+char *lsq_ids_json(const int64_t *ids, size_t n, size_t *len)
+{
+    size_t cap = n * 21 + 3, k = 0;
+    char *json = malloc(cap);
+    if (!json)
+        return NULL;
+    json[k++] = '[';
+    for (size_t i = 0; i < n; i++)
+        k += (size_t)snprintf(json + k, cap - k, "%s%" PRId64, i ? "," : "", ids[i]);
+    json[k++] = ']';
+    json[k] = '\0';
+    *len = k;
+    return json;
 }
 
 void lsq_read_batch(sqlite3_stmt *s, ledger_batch *b)

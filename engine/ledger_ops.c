@@ -288,34 +288,6 @@ ch_code ledger_claim_replaced_by(ledger *l, int64_t claim_id, int64_t *by, ch_er
 
 /* --- batches ---------------------------------------------------------------------- */
 
-#define OPS_BATCH_COLS                                                                                 \
-    "id, practice, payer, claim_type, state, sender, receiver, isa13, gs06, st02_first, st_count, " \
-    "claim_count, total_cents, file, bytes, content_hash, created_at, updated_at, error"
-
-static void read_batch(sqlite3_stmt *s, ledger_batch *b)
-{
-    memset(b, 0, sizeof *b);
-    b->id = sqlite3_column_int64(s, 0);
-    lsq_col_text(s, 1, b->practice, sizeof b->practice);
-    lsq_col_text(s, 2, b->payer, sizeof b->payer);
-    lsq_col_text(s, 3, b->claim_type, sizeof b->claim_type);
-    lsq_col_text(s, 4, b->state, sizeof b->state);
-    lsq_col_text(s, 5, b->sender, sizeof b->sender);
-    lsq_col_text(s, 6, b->receiver, sizeof b->receiver);
-    b->isa13 = (uint64_t)sqlite3_column_int64(s, 7);
-    b->gs06 = (uint64_t)sqlite3_column_int64(s, 8);
-    b->st02_first = (uint64_t)sqlite3_column_int64(s, 9);
-    b->st_count = (unsigned)sqlite3_column_int(s, 10);
-    b->claim_count = (unsigned)sqlite3_column_int(s, 11);
-    b->total_cents = sqlite3_column_int64(s, 12);
-    lsq_col_text(s, 13, b->file, sizeof b->file);
-    b->bytes = (uint64_t)sqlite3_column_int64(s, 14);
-    lsq_col_text(s, 15, b->content_hash, sizeof b->content_hash);
-    lsq_col_text(s, 16, b->created_at, sizeof b->created_at);
-    lsq_col_text(s, 17, b->updated_at, sizeof b->updated_at);
-    lsq_col_text(s, 18, b->error, sizeof b->error);
-}
-
 /* ?1 scope, ?2 practice, ?3 batch id */
 static ch_code batches_query(ledger *l, const ledger_scope *scope, const char *practice, int problem_only,
                              int64_t id, ledger_batch_fn fn, void *ctx, int *found, ch_error *err)
@@ -323,7 +295,7 @@ static ch_code batches_query(ledger *l, const ledger_scope *scope, const char *p
     char cond[160], sql[1024];
     scope_sql(scope, "practice", 1, cond, sizeof cond);
     snprintf(sql, sizeof sql,
-             "SELECT " OPS_BATCH_COLS " FROM batches WHERE %s%s%s%s ORDER BY id", cond,
+             "SELECT " LSQ_BATCH_COLS " FROM batches WHERE %s%s%s%s ORDER BY id", cond,
              practice ? " AND practice = ?2" : "", id > 0 ? " AND id = ?3" : "",
              problem_only ? " AND (state = 'discarded' OR (state != 'sent' AND coalesce(error, '') != '') OR "
                             "id IN (SELECT batch_id FROM acknowledgments WHERE accepted = 0))"
@@ -344,7 +316,7 @@ static ch_code batches_query(ledger *l, const ledger_scope *scope, const char *p
     }
     int st;
     while ((st = sqlite3_step(s)) == SQLITE_ROW) {
-        read_batch(s, b);
+        lsq_read_batch(s, b);
         if (found)
             (*found)++;
         if (fn(ctx, b))

@@ -477,17 +477,13 @@ ch_code ledger_claim_set_payer_claim_no(ledger *l, int64_t id, const char *no, c
 
 /* --- 999 ---------------------------------------------------------------------------- */
 
-#define BATCH_COLS_R                                                                                   \
-    "id, practice, payer, claim_type, state, sender, receiver, isa13, gs06, st02_first, st_count, " \
-    "claim_count, total_cents, file, bytes, content_hash, created_at, updated_at, error"
-
 ch_code ledger_batches_by_gs06(ledger *l, uint64_t gs06, const char *sender, const char *receiver,
                                ledger_batch *out, size_t max, size_t *n, ch_error *err)
 {
     *n = 0;
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(lsq_db(l),
-                           "SELECT " BATCH_COLS_R " FROM batches WHERE gs06 = ?1 AND (?2 IS NULL OR sender = ?2) "
+                           "SELECT " LSQ_BATCH_COLS " FROM batches WHERE gs06 = ?1 AND (?2 IS NULL OR sender = ?2) "
                            "AND (?3 IS NULL OR receiver = ?3) AND state != 'discarded' ORDER BY id",
                            -1, &s, NULL) != SQLITE_OK)
         return lsq_db_err(l, err, "find batch");
@@ -501,22 +497,7 @@ ch_code ledger_batches_by_gs06(ledger *l, uint64_t gs06, const char *sender, con
         int st;
         while ((st = sqlite3_step(s)) == SQLITE_ROW) {
             if (*n < max) {
-                ledger_batch *b = &out[*n];
-                memset(b, 0, sizeof *b);
-                b->id = sqlite3_column_int64(s, 0);
-                ct(s, 1, b->practice, sizeof b->practice);
-                ct(s, 2, b->payer, sizeof b->payer);
-                ct(s, 3, b->claim_type, sizeof b->claim_type);
-                ct(s, 4, b->state, sizeof b->state);
-                ct(s, 5, b->sender, sizeof b->sender);
-                ct(s, 6, b->receiver, sizeof b->receiver);
-                b->isa13 = (uint64_t)sqlite3_column_int64(s, 7);
-                b->gs06 = (uint64_t)sqlite3_column_int64(s, 8);
-                b->st02_first = (uint64_t)sqlite3_column_int64(s, 9);
-                b->st_count = (unsigned)sqlite3_column_int(s, 10);
-                b->claim_count = (unsigned)sqlite3_column_int(s, 11);
-                b->total_cents = sqlite3_column_int64(s, 12);
-                ct(s, 13, b->file, sizeof b->file);
+                lsq_read_batch(s, &out[*n]);
             }
             (*n)++;
         }
@@ -660,15 +641,11 @@ ch_code ledger_remittances_reported(ledger *l, const int64_t *ids, size_t n, ch_
 {
     if (n == 0)
         return CH_OK;
-    /* the ids as a JSON array: one statement marks them all */
-    size_t cap = n * 21 + 3, len = 0;
-    char *json = malloc(cap);
+    /* one statement marks them all */
+    size_t len;
+    char *json = lsq_ids_json(ids, n, &len);
     if (!json)
         return ch_error_set(err, CH_ERR_NOMEM, "ledger: out of memory");
-    json[len++] = '[';
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(json + len, cap - len, "%s%" PRId64, i ? "," : "", ids[i]);
-    json[len++] = ']';
     char at[32];
     lsq_stamp(l, at);
     ch_code rc = lsq_flush(l, err);

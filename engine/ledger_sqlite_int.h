@@ -39,6 +39,11 @@ void lsq_now(char buf[32]);
     "claim_count, total_cents, file, bytes, content_hash, created_at, updated_at, error"
 void lsq_read_batch(sqlite3_stmt *s, ledger_batch *b);
 
+/* The n ids as a JSON array ("[1,2,3]", *len bytes, NUL-terminated), so
+ * that one statement takes them all through json_each(); malloc'd (the
+ * caller frees), NULL when out of memory. */
+char *lsq_ids_json(const int64_t *ids, size_t n, size_t *len);
+
 /* Move a claim (checked against ledger_transition_ok, one event), keeping its batch. */
 ch_code lsq_move(ledger *l, int64_t id, ledger_state to, const char *actor, const char *why, ch_error *err);
 
