@@ -1,5 +1,6 @@
 /* reconcile.c - see reconcile.h */
 #include "reconcile.h"
+#include "reconcile_int.h"
 #include "reconcile_report.h"
 
 #include <dirent.h>
@@ -27,73 +28,10 @@
 #include "status_277ca_reader.h"
 #include "x12_writer.h"
 
-#define MAX_CANDIDATES 8
+/* --- small helpers (reconcile_int.h) --------------------------------------------- */
 
-struct reconciler {
-    const config *cfg;
-    ledger *l;
-    reconcile_opts opts;
-    reconcile_report *rep;        /* the run's posting reports (opened at the first posting) */
-    ch_code rep_rc;               /* they could not be opened */
-    ch_error rep_err;
-    int lockfd;                   /* SPOOL/.reconcile.lock, held from new to free */
-    int64_t *posted;              /* remittances recorded in this run (their reports are this run's) */
-    size_t nposted, capposted;
-    match_rules dflt;             /* rules for a payer we do not know */
-    encounter enc;                /* a claim's document, unpacked for its lines */
-    /* payer keys indexed in this run: "payer\x1fsig" */
-    char (*keyed)[160];
-    size_t nkeyed;
-};
-
-/* What one file is being read with. */
-typedef struct file_ctx {
-    reconciler *r;
-    reconcile_file_result *res;
-    const char *path;
-    const char *payer_hint;
-    const payer_profile *prof;    /* NULL: unknown */
-    const match_rules *rules;
-    char sig[512];                /* payer key signature ("" when no transform) */
-    char isa_sender[40], isa_receiver[40]; /* "ZZ:ID" */
-    char practice[32];            /* 835: from the payee */
-    ch_code fatal;                /* a ledger failure: stop posting */
-    ch_error ferr;
-    /* diagnostics */
-    char first_diag[3][200];
-    unsigned ndiag_kept;
-    /* 835 */
-    int64_t remit_id;             /* 0: none (skipped) */
-    char trace_key[64];           /* its TRN03/TRN02, for the reports */
-    int skip;                     /* a payment posted before */
-    unsigned pay_claims;
-    /* lookups */
-    ledger_claim_brief found[2];
-    claim_ref found_ref;
-    /* the document of found[0], read with it (for the lines) */
-    char *doc;
-    size_t doc_len, doc_cap;
-    int64_t doc_id;               /* 0: none */
-    ledger_claim_brief cands[MAX_CANDIDATES];
-    claim_ref cand_refs[MAX_CANDIDATES];
-    claim_line_ref lines[ENC_MAX_LINES];
-    const ledger_claim_brief *matched;
-    /* a claim payment as posted: its adjustments (claim and lines) and lines */
-    ledger_adjustment adjv[REMIT_MAX_ADJ];
-    ledger_line_payment linev[REMIT_MAX_LINES];
-    char mods[REMIT_MAX_LINES][16];
-} file_ctx;
-
-/* --- small helpers --------------------------------------------------------------- */
-
-/* cents as "-12.34" */
-static const char *money(int64_t c, char buf[32]) { return x12_cents_fixed(c, buf); }
-
-static void worklist(file_ctx *f, const char *kind, int64_t claim_id, const char *practice, const char *reference,
-                     int64_t amount, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
-
-static void worklist(file_ctx *f, const char *kind, int64_t claim_id, const char *practice, const char *reference,
-                     int64_t amount, const char *fmt, ...)
+void rcn_worklist(file_ctx *f, const char *kind, int64_t claim_id, const char *practice, const char *reference,
+                  int64_t amount, const char *fmt, ...)
 {
     if (f->fatal != CH_OK)
         return;
@@ -118,7 +56,7 @@ static void worklist(file_ctx *f, const char *kind, int64_t claim_id, const char
         f->res->worklist++;
 }
 
-static void fail_db(file_ctx *f, ch_code rc)
+void rcn_fail_db(file_ctx *f, ch_code rc)
 {
     if (rc != CH_OK && f->fatal == CH_OK)
         f->fatal = rc;
@@ -158,7 +96,7 @@ static size_t key_fn(void *ctx, const char *pcn, char *out, size_t size)
 }
 
 /* Use a payer's rules; index its payer keys once per run. */
-static void use_payer(file_ctx *f, const payer_profile *p)
+void rcn_use_payer(file_ctx *f, const payer_profile *p)
 {
     if (f->prof == p && f->rules)
         return;
@@ -184,7 +122,7 @@ static void use_payer(file_ctx *f, const payer_profile *p)
                 if (!strcmp(r->keyed[i], tag))
                     return;
             ch_code rc = ledger_claim_keys_refresh(r->l, p->name, f->sig, key_fn, (void *)&p->remit, &f->ferr);
-            fail_db(f, rc);
+            rcn_fail_db(f, rc);
             void *nk = realloc(r->keyed, (r->nkeyed + 1) * sizeof *r->keyed);
             if (nk) {
                 r->keyed = nk;
@@ -211,7 +149,7 @@ static int ideq(const char *a, const char *b)
 
 /* The payer profile that one of these ids names (payer id, interchange id,
  * receiver id), or NULL. */
-static const payer_profile *find_payer(const config *cfg, const char *const *ids, size_t n)
+const payer_profile *rcn_find_payer(const config *cfg, const char *const *ids, size_t n)
 {
     for (size_t k = 0; k < n; k++) {
         if (!ids[k] || !ids[k][0])
@@ -258,7 +196,7 @@ static const claim_ref *lk_by_pcn(void *ctx, const char *key)
     ch_code rc = ledger_claims_by_key_doc(f->r->l, f->prof ? f->prof->name : NULL, NULL, f->sig, key, f->found, 2,
                                           &n, &doc, &len, &f->ferr);
     if (rc != CH_OK) {
-        fail_db(f, rc);
+        rcn_fail_db(f, rc);
         return NULL;
     }
     if (n == 0)
@@ -315,7 +253,7 @@ static size_t lk_by_patient(void *ctx, const match_patient_query *q, const claim
     ch_code rc = ledger_claims_by_charge_dates(f->r->l, f->prof ? f->prof->name : NULL, NULL, q->charge, q->date_from,
                                                q->date_to, all, MAX_CANDIDATES, &n, &f->ferr);
     if (rc != CH_OK) {
-        fail_db(f, rc);
+        rcn_fail_db(f, rc);
         return 0;
     }
     if (n > MAX_CANDIDATES)
@@ -347,7 +285,7 @@ static const match_lookup *lookup_of(file_ctx *f, match_lookup *lk)
 }
 
 /* Match a claim; on a match f->matched is its brief. */
-static match_status find_claim(file_ctx *f, const match_query *q, match_result *m)
+match_status rcn_find_claim(file_ctx *f, const match_query *q, match_result *m)
 {
     match_lookup lk;
     f->matched = NULL;
@@ -359,231 +297,20 @@ static match_status find_claim(file_ctx *f, const match_query *q, match_result *
 
 /* Move a claim when the move is allowed (storing the payer's claim number
  * when given); 1 when it moved. */
-static int move_claim_no(file_ctx *f, const ledger_claim_brief *c, ledger_state to, const char *payer_claim_no,
-                         const char *why)
+int rcn_move_claim_no(file_ctx *f, const ledger_claim_brief *c, ledger_state to, const char *payer_claim_no,
+                      const char *why)
 {
     int moved = 0;
     ch_code rc = ledger_claim_respond(f->r->l, c, to, payer_claim_no, f->r->opts.actor, why, &moved, &f->ferr);
     if (rc == CH_ERR_INVALID)
         return 0;
-    fail_db(f, rc);
+    rcn_fail_db(f, rc);
     return rc == CH_OK && moved;
 }
 
-static int move_claim(file_ctx *f, const ledger_claim_brief *c, ledger_state to, const char *why)
+int rcn_move_claim(file_ctx *f, const ledger_claim_brief *c, ledger_state to, const char *why)
 {
-    return move_claim_no(f, c, to, NULL, why);
-}
-
-/* --- 999 ----------------------------------------------------------------------------- */
-
-typedef struct id_state {
-    int64_t id;
-    ledger_state state;
-    char pcn[21];
-    char practice[32];
-} id_state;
-
-typedef struct claim_list {
-    id_state *v;
-    size_t n, cap;
-} claim_list;
-
-static int collect_claim(void *ctx, const ledger_claim *c)
-{
-    claim_list *cl = ctx;
-    if (cl->n == cl->cap) {
-        size_t cap = cl->cap ? cl->cap * 2 : 64;
-        id_state *v = realloc(cl->v, cap * sizeof *v);
-        if (!v)
-            return 1;
-        cl->v = v;
-        cl->cap = cap;
-    }
-    id_state *s = &cl->v[cl->n++];
-    s->id = c->id;
-    s->state = c->state;
-    snprintf(s->pcn, sizeof s->pcn, "%s", c->pcn);
-    snprintf(s->practice, sizeof s->practice, "%s", c->practice);
-    return 0;
-}
-
-static void on_999_set(void *ctx, const ack_999_group *g, const ack_999_set *s)
-{
-    file_ctx *f = ctx;
-    reconciler *r = f->r;
-    if (f->fatal != CH_OK)
-        return;
-    f->res->sets++;
-    if (s->orphan || !s->complete)
-        return; /* nothing can be marked: reported by the reader (999.ak2.missing, 999.ik5.missing) */
-    char *end = NULL;
-    unsigned long long gs06 = strtoull(g->control, &end, 10);
-    unsigned long long st02 = strtoull(s->control, NULL, 10);
-    ledger_batch b[2];
-    size_t nb = 0;
-    if (!end || end == g->control ||
-        (fail_db(f, ledger_batches_by_gs06(r->l, gs06, f->isa_receiver, f->isa_sender, b, 2, &nb, &f->ferr)),
-         f->fatal != CH_OK)) {
-        if (f->fatal == CH_OK)
-            worklist(f, "unmatched", 0, NULL, g->control, 0, "999: group control number '%s' is not a number",
-                     g->control);
-        return;
-    }
-    if (nb != 1) {
-        f->res->unmatched++;
-        worklist(f, nb ? "ambiguous" : "unmatched", 0, NULL, g->control, 0,
-                 "999 for group %s, set %s: %s", g->control, s->control,
-                 nb ? "several batches have this group control number" : "no batch has this group control number");
-        return;
-    }
-    const payer_profile *pp = config_profile(r->cfg, b[0].payer);
-    if (pp)
-        use_payer(f, pp);
-    snprintf(f->practice, sizeof f->practice, "%s", b[0].practice);
-    /* the set's claims: the batch's claims in id order, claims_per_transaction to a set */
-    claim_list cl = {0};
-    ledger_filter flt;
-    memset(&flt, 0, sizeof flt);
-    flt.state = -1;
-    flt.batch_id = b[0].id;
-    ch_code rc = ledger_claims_each(r->l, &flt, collect_claim, &cl, &f->ferr);
-    if (rc != CH_OK) {
-        fail_db(f, rc);
-        free(cl.v);
-        return;
-    }
-    size_t from = 0, to = cl.n;
-    if (b[0].st_count > 1) {
-        unsigned long per = pp ? pp->claims_per_transaction : 0;
-        if (st02 < b[0].st02_first || st02 >= b[0].st02_first + b[0].st_count || !per) {
-            worklist(f, "unmatched", 0, b[0].practice, s->control, 0,
-                     "999 for batch %" PRId64 ": transaction set %s is not one of its sets", b[0].id, s->control);
-            f->res->unmatched++;
-            free(cl.v);
-            return;
-        }
-        from = (size_t)((st02 - b[0].st02_first) * per);
-        to = from + per < cl.n ? from + per : cl.n;
-    } else if (b[0].st_count == 1 && st02 != b[0].st02_first) {
-        worklist(f, "unmatched", 0, b[0].practice, s->control, 0,
-                 "999 for batch %" PRId64 ": transaction set %s was not sent in it (its set is %04" PRIu64 ")", b[0].id,
-                 s->control, b[0].st02_first);
-        f->res->unmatched++;
-        free(cl.v);
-        return;
-    }
-    /* the reason: the summary and each error in words */
-    char reason[1024];
-    size_t n = (size_t)snprintf(reason, sizeof reason, "999 %s", s->summary);
-    /* an error a CTX puts in a claim names it: the claim to fix */
-    for (unsigned i = 0; i < s->nerrors && n < sizeof reason; i++)
-        n += (size_t)snprintf(reason + n, sizeof reason - n, "; %s%s%s%s", s->errors[i].claim_ref[0] ? "claim " : "",
-                              s->errors[i].claim_ref, s->errors[i].claim_ref[0] ? ": " : "", s->errors[i].reason);
-    if (s->dropped && n < sizeof reason)
-        snprintf(reason + n, sizeof reason - n, "; and %u more", s->dropped);
-    int dup = 0;
-    ledger_ack a = {.batch_id = b[0].id, .file = f->path, .sha256 = f->res->sha256, .gs06 = g->control,
-                    .st02 = s->control, .accepted = s->accepted, .status = s->status, .reason = reason,
-                    .claims = (unsigned)(to - from)};
-    if ((rc = ledger_ack_add(r->l, &a, &dup, &f->ferr)) != CH_OK) {
-        fail_db(f, rc);
-        free(cl.v);
-        return;
-    }
-    if (dup) {
-        f->res->duplicates++;
-        free(cl.v);
-        return;
-    }
-    for (size_t i = from; i < to && f->fatal == CH_OK; i++) {
-        ledger_claim_brief c;
-        memset(&c, 0, sizeof c);
-        c.id = cl.v[i].id;
-        c.state = cl.v[i].state;
-        c.batch_id = b[0].id;
-        f->res->claims++;
-        if (s->accepted) {
-            if (c.state == LEDGER_SENT && move_claim(f, &c, LEDGER_ACKNOWLEDGED, reason))
-                f->res->acknowledged++;
-        } else if (c.state == LEDGER_SENT || c.state == LEDGER_ACKNOWLEDGED || c.state == LEDGER_ACCEPTED) {
-            if (move_claim(f, &c, LEDGER_REJECTED, reason)) {
-                f->res->rejected++;
-                /* a CTX naming the claim points the worklist at it */
-                const char *why = reason;
-                for (unsigned k = 0; k < s->nerrors; k++)
-                    if (!strcmp(s->errors[k].claim_ref, cl.v[i].pcn))
-                        why = s->errors[k].reason;
-                worklist(f, "rejected", c.id, cl.v[i].practice, cl.v[i].pcn, 0, "%s", why);
-            }
-        }
-    }
-    free(cl.v);
-}
-
-/* --- 277CA ----------------------------------------------------------------------------- */
-
-static void on_277_level(void *ctx, const status_277_level *lv)
-{
-    file_ctx *f = ctx;
-    if (lv->kind == STATUS_277_SOURCE && !f->payer_hint) {
-        const char *ids[] = {lv->id, f->isa_sender + (strchr(f->isa_sender, ':') ? strchr(f->isa_sender, ':') - f->isa_sender + 1 : 0)};
-        const payer_profile *p = find_payer(f->r->cfg, ids, 2);
-        if (p)
-            use_payer(f, p);
-    }
-}
-
-static void on_277_claim(void *ctx, const status_277_claim *c)
-{
-    file_ctx *f = ctx;
-    if (f->fatal != CH_OK)
-        return;
-    f->res->claims++;
-    /* a claim without its own status takes its provider's or receiver's */
-    const status_277_status *st = &c->status;
-    if (st->verdict == STATUS_277_NONE && c->provider && c->provider->status.verdict != STATUS_277_NONE)
-        st = &c->provider->status;
-    if (st->verdict == STATUS_277_NONE && c->receiver && c->receiver->status.verdict != STATUS_277_NONE)
-        st = &c->receiver->status;
-    match_query q;
-    match_result m;
-    match_query_from_277(c, &q);
-    match_status ms = find_claim(f, &q, &m);
-    if (f->fatal != CH_OK)
-        return;
-    if (ms != MATCH_MATCHED) {
-        if (ms == MATCH_AMBIGUOUS)
-            f->res->ambiguous++;
-        else
-            f->res->unmatched++;
-        worklist(f, ms == MATCH_AMBIGUOUS ? "ambiguous" : "unmatched", 0, NULL, c->pcn, 0, "277CA (%s): %s",
-                 status_277_verdict_name(st->verdict), m.why);
-        return;
-    }
-    ledger_claim_brief cl = *f->matched;
-    char why[900];
-    snprintf(why, sizeof why, "277CA: %s", st->reason[0] ? st->reason : status_277_verdict_name(st->verdict));
-    switch (st->verdict) {
-    case STATUS_277_ACCEPTED:
-        if (cl.state == LEDGER_SENT || cl.state == LEDGER_ACKNOWLEDGED) {
-            if (move_claim_no(f, &cl, LEDGER_ACCEPTED, c->payer_claim_no, why))
-                f->res->accepted++;
-        } else if (c->payer_claim_no[0] && strcmp(c->payer_claim_no, cl.payer_claim_no))
-            fail_db(f, ledger_claim_set_payer_claim_no(f->r->l, cl.id, c->payer_claim_no, &f->ferr));
-        break;
-    case STATUS_277_REJECTED:
-        if ((cl.state == LEDGER_SENT || cl.state == LEDGER_ACKNOWLEDGED || cl.state == LEDGER_ACCEPTED) &&
-            move_claim(f, &cl, LEDGER_REJECTED, why)) {
-            f->res->rejected++;
-            worklist(f, "rejected", cl.id, cl.practice, cl.pcn, 0, "%s", why);
-        }
-        break;
-    case STATUS_277_PENDING:
-    case STATUS_277_NONE:
-        f->res->pending++;
-        break;
-    }
+    return rcn_move_claim_no(f, c, to, NULL, why);
 }
 
 /* --- 835 ------------------------------------------------------------------------------- */
@@ -600,9 +327,9 @@ static void on_payment(void *ctx, const remit_payment *p)
     f->res->sets++;
     if (!f->payer_hint) {
         const char *ids[] = {p->payer_id, p->trace_payer, p->payer_ref, p->isa_sender, p->gs_sender};
-        const payer_profile *pp = find_payer(r->cfg, ids, 5);
+        const payer_profile *pp = rcn_find_payer(r->cfg, ids, 5);
         if (pp)
-            use_payer(f, pp);
+            rcn_use_payer(f, pp);
     }
     const config_practice *pr = find_practice(r->cfg, p->payee_npi, p->payee_tax_id);
     snprintf(f->practice, sizeof f->practice, "%s", pr ? pr->id : "");
@@ -628,7 +355,7 @@ static void on_payment(void *ctx, const remit_payment *p)
     }
     if (rc != CH_OK) {
         f->ferr = e;
-        fail_db(f, rc);
+        rcn_fail_db(f, rc);
         return;
     }
     f->remit_id = rm.id;
@@ -638,7 +365,7 @@ static void on_payment(void *ctx, const remit_payment *p)
         int64_t *v = realloc(r->posted, cap * sizeof *v);
         if (!v) {
             ch_error_set(&f->ferr, CH_ERR_NOMEM, "out of memory");
-            fail_db(f, CH_ERR_NOMEM);
+            rcn_fail_db(f, CH_ERR_NOMEM);
             return;
         }
         r->posted = v;
@@ -646,7 +373,7 @@ static void on_payment(void *ctx, const remit_payment *p)
     }
     r->posted[r->nposted++] = rm.id;
     if (!pr)
-        worklist(f, "payee", 0, NULL, rm.trace_key, p->amount,
+        rcn_worklist(f, "payee", 0, NULL, rm.trace_key, p->amount,
                  "835 payment %s: the payee (NPI '%s', tax id '%s') is not a configured practice", rm.trace_key,
                  p->payee_npi, p->payee_tax_id[0] ? "on file" : "");
 }
@@ -777,7 +504,7 @@ static void post_reversal(file_ctx *f, const remit_claim *c, const ledger_claim_
     claim_links links;
     ch_code rc = reversed_payment(f, c, cl, &old, &holder, &links);
     if (rc != CH_OK && rc != CH_ERR_NOTFOUND) {
-        fail_db(f, rc);
+        rcn_fail_db(f, rc);
         return;
     }
     int have_old = rc == CH_OK;
@@ -796,7 +523,7 @@ static void post_reversal(file_ctx *f, const remit_claim *c, const ledger_claim_
     size_t used = 0;
     const ledger_adjustment *adj = adjustments_of(f, c->adj, c->nadj, &used);
     if ((rc = ledger_claim_payment_add(f->r->l, &cp, adj, used, NULL, 0, &f->ferr)) != CH_OK) {
-        fail_db(f, rc);
+        rcn_fail_db(f, rc);
         return;
     }
     f->res->reversals++;
@@ -805,18 +532,18 @@ static void post_reversal(file_ctx *f, const remit_claim *c, const ledger_claim_
     ledger_state st = holder.state; /* the holder's, after this posting */
     char why[300], a[32];
     if (!have_old) {
-        worklist(f, "unmatched", cl->id, cl->practice, c->pcn, c->paid,
+        rcn_worklist(f, "unmatched", cl->id, cl->practice, c->pcn, c->paid,
                  "835 reversal (CLP02 22) of claim %" PRId64 ": no payment posted to it to reverse (%s)", cl->id,
                  money(c->paid, a));
         report_posting(f, &cp, &holder, st, used);
         return;
     }
-    fail_db(f, ledger_claim_payment_reverse(f->r->l, old.id, cp.id, &f->ferr));
+    rcn_fail_db(f, ledger_claim_payment_reverse(f->r->l, old.id, cp.id, &f->ferr));
     snprintf(why, sizeof why, "835 %s: reversal of the payment posted %s (payer claim %s), %s taken back",
              c->payment ? c->payment->trace : "", old.posted_at, old.payer_claim_no[0] ? old.payer_claim_no : "-",
              money(-c->paid, a));
     if (holder.id == cl->id) {
-        if (move_claim(f, cl, LEDGER_ACCEPTED, why)) /* waiting for the corrected payment */
+        if (rcn_move_claim(f, cl, LEDGER_ACCEPTED, why)) /* waiting for the corrected payment */
             st = LEDGER_ACCEPTED;
         report_posting(f, &cp, &holder, st, used);
         return;
@@ -825,17 +552,17 @@ static void post_reversal(file_ctx *f, const remit_claim *c, const ledger_claim_
      * the claim is void (it may be already: `correct` and `void` do that) */
     char held[400];
     snprintf(held, sizeof held, "%s, for claim %s (%" PRId64 ", frequency %d)", why, cl->pcn, cl->id, links.frequency);
-    if (move_claim(f, &holder, LEDGER_VOID, held))
+    if (rcn_move_claim(f, &holder, LEDGER_VOID, held))
         st = LEDGER_VOID;
     else if (f->fatal == CH_OK)
-        fail_db(f, ledger_claim_note(f->r->l, holder.id, f->r->opts.actor, held, &f->ferr));
+        rcn_fail_db(f, ledger_claim_note(f->r->l, holder.id, f->r->opts.actor, held, &f->ferr));
     report_posting(f, &cp, &holder, st, used);
     /* a void has nothing more to come: it is done once the payment is back */
     if (links.frequency == 8 && f->fatal == CH_OK) {
         char done[400];
         snprintf(done, sizeof done, "835 %s: the payer voided claim %s (%" PRId64 ", payer claim %s): %s taken back",
                  c->payment ? c->payment->trace : "", holder.pcn, holder.id, old.payer_claim_no, money(-c->paid, a));
-        move_claim(f, cl, LEDGER_VOID, done);
+        rcn_move_claim(f, cl, LEDGER_VOID, done);
     }
 }
 
@@ -851,7 +578,7 @@ static void on_claim(void *ctx, const remit_payment *p, const remit_claim *c)
     match_query q;
     match_result m;
     match_query_from_835(c, &q);
-    match_status ms = find_claim(f, &q, &m);
+    match_status ms = rcn_find_claim(f, &q, &m);
     if (f->fatal != CH_OK)
         return;
     if (ms != MATCH_MATCHED) {
@@ -859,7 +586,7 @@ static void on_claim(void *ctx, const remit_payment *p, const remit_claim *c)
             f->res->ambiguous++;
         else
             f->res->unmatched++;
-        worklist(f, ms == MATCH_AMBIGUOUS ? "ambiguous" : "unmatched", 0, NULL, c->pcn, c->paid, "835 claim %u: %s",
+        rcn_worklist(f, ms == MATCH_AMBIGUOUS ? "ambiguous" : "unmatched", 0, NULL, c->pcn, c->paid, "835 claim %u: %s",
                  c->index, m.why);
         return;
     }
@@ -931,7 +658,7 @@ static void on_claim(void *ctx, const remit_payment *p, const remit_claim *c)
     }
     ch_code rc = ledger_claim_payment_add(f->r->l, &cp, adj, nadj, f->linev, nlines, &f->ferr);
     if (rc != CH_OK) {
-        fail_db(f, rc);
+        rcn_fail_db(f, rc);
         return;
     }
     for (unsigned i = 0; i < nlines; i++) {
@@ -940,7 +667,7 @@ static void on_claim(void *ctx, const remit_payment *p, const remit_claim *c)
         if (match_line_underpaid(f->rules, c, rl, &u)) {
             char a[32], b[32], s[32];
             f->res->underpaid++;
-            worklist(f, "underpaid", cl.id, cl.practice, cl.pcn, u.shortfall,
+            rcn_worklist(f, "underpaid", cl.id, cl.practice, cl.pcn, u.shortfall,
                      "835 line %u (%s): allowed %s, expected %s: %s short", i + 1, f->linev[i].procedure,
                      money(u.allowed, a), money(u.expected, b), money(u.shortfall, s));
         }
@@ -963,11 +690,11 @@ static void on_claim(void *ctx, const remit_payment *p, const remit_claim *c)
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         ch_strcat(why, sizeof why, &wn, parts[i]);
     const char *no = c->payer_claim_no[0] && strcmp(c->payer_claim_no, cl.payer_claim_no) ? c->payer_claim_no : NULL;
-    int moved = move_claim_no(f, &cl, to, no, why);
+    int moved = rcn_move_claim_no(f, &cl, to, no, why);
     if (!moved && cl.state != to && f->fatal == CH_OK) {
         /* a claim paid before stays paid; anything else is for a person to look at */
         if (cl.state != LEDGER_PAID && cl.state != LEDGER_PARTIAL && cl.state != LEDGER_DENIED)
-            worklist(f, "state", cl.id, cl.practice, cl.pcn, c->paid,
+            rcn_worklist(f, "state", cl.id, cl.practice, cl.pcn, c->paid,
                      "835 says %s but the claim is %s: posted, state left as it is", remit_outcome_name(o),
                      ledger_state_name(cl.state));
     }
@@ -984,7 +711,7 @@ static void on_plb(void *ctx, const remit_payment *p, const remit_plb *plb)
         ch_code rc = ledger_plb_add(f->r->l, f->remit_id, plb->provider_id, plb->fiscal_date, plb->adj[i].reason,
                                     plb->adj[i].ref, plb->adj[i].amount, &f->ferr);
         if (rc != CH_OK) {
-            fail_db(f, rc);
+            rcn_fail_db(f, rc);
             return;
         }
         f->res->plb_cents += plb->adj[i].amount;
@@ -1001,12 +728,12 @@ static void on_payment_end(void *ctx, const remit_payment *p)
     remit_payment_key(p, key, sizeof key);
     if (!p->balanced || p->balance_errors) {
         f->res->flagged = 1;
-        worklist(f, "unbalanced", 0, NULL, key, p->amount,
+        rcn_worklist(f, "unbalanced", 0, NULL, key, p->amount,
                  "835 payment %s does not balance (%u balancing errors; BPR02 %s, claims paid less PLB %s)%s%s", key,
                  p->balance_errors, money(p->amount, a), money(p->total_paid - p->total_plb, b),
                  f->ndiag_kept ? ": first: " : "", f->ndiag_kept ? f->first_diag[0] : "");
     }
-    fail_db(f, ledger_remittance_finish(f->r->l, f->remit_id, f->pay_claims, flagged, &f->ferr));
+    rcn_fail_db(f, ledger_remittance_finish(f->r->l, f->remit_id, f->pay_claims, flagged, &f->ferr));
 }
 
 /* --- files ----------------------------------------------------------------------------- */
@@ -1216,22 +943,22 @@ ch_code reconcile_file(reconciler *r, const char *path, const char *payer, recon
     if ((rc = ledger_begin(r->l, err)) != CH_OK)
         goto out;
     if (payer)
-        use_payer(f, config_profile(r->cfg, payer));
+        rcn_use_payer(f, config_profile(r->cfg, payer));
     else if (strcmp(res->kind, "835")) {
         const char *id = strchr(f->isa_sender, ':');
         const char *ids[] = {id ? id + 1 : f->isa_sender};
-        const payer_profile *pp = find_payer(r->cfg, ids, 1);
+        const payer_profile *pp = rcn_find_payer(r->cfg, ids, 1);
         if (pp)
-            use_payer(f, pp);
+            rcn_use_payer(f, pp);
     }
     ch_code rrc = CH_OK;
     ch_error rerr;
     memset(&rerr, 0, sizeof rerr);
     if (!strcmp(res->kind, "999")) {
-        ack_999_events ev = {.set = on_999_set, .ctx = f};
+        ack_999_events ev = {.set = rcn_on_999_set, .ctx = f};
         rrc = ack_999_read_mem(buf, len, path, &ev, on_diag, f, NULL, &rerr);
     } else if (!strcmp(res->kind, "277CA")) {
-        status_277_events ev = {.level = on_277_level, .claim = on_277_claim, .ctx = f};
+        status_277_events ev = {.level = rcn_on_277_level, .claim = rcn_on_277_claim, .ctx = f};
         rrc = status_277_read_mem(buf, len, path, &ev, on_diag, f, NULL, &rerr);
     } else {
         remit_835_events ev = {.payment = on_payment, .claim = on_claim, .plb = on_plb, .payment_end = on_payment_end,
@@ -1252,7 +979,7 @@ ch_code reconcile_file(reconciler *r, const char *path, const char *payer, recon
     /* a file that broke the rules: posted as far as readable, and flagged */
     if (rrc != CH_OK || res->errors > res->balance_errors) {
         res->flagged = 1;
-        worklist(f, "invalid", 0, NULL, res->sha256, 0, "%s %s: %u error%s in the file%s%s%s%s; what was readable was posted",
+        rcn_worklist(f, "invalid", 0, NULL, res->sha256, 0, "%s %s: %u error%s in the file%s%s%s%s; what was readable was posted",
                  res->kind, path, res->errors, res->errors == 1 ? "" : "s", rrc != CH_OK ? ", reading stopped: " : "",
                  rrc != CH_OK ? rerr.msg : "", f->ndiag_kept ? "; first: " : "", f->ndiag_kept ? f->first_diag[0] : "");
     }
@@ -1361,56 +1088,3 @@ ch_code reconcile_finish(reconciler *r, void (*on_report)(void *ctx, const char 
     return rc;
 }
 
-/* --- the daemon's inbox ----------------------------------------------------------------------- */
-
-static int any_name(const char *name) { return name[0] != '.'; }
-
-static ch_code inbox_payer(reconciler *r, const char *payer, unsigned *done, ch_error *err)
-{
-    char dir[PATH_MAX], arch[PATH_MAX];
-    ch_code rc;
-    if ((rc = spool_dir(dir, sizeof dir, r->cfg->spool, SPOOL_INBOX, payer, err)) != CH_OK ||
-        (rc = spool_dir(arch, sizeof arch, r->cfg->spool, SPOOL_ARCHIVE, payer, err)) != CH_OK)
-        return rc;
-    char **names = NULL;
-    size_t n = 0;
-    if ((rc = spool_list(dir, any_name, &names, &n, err)) != CH_OK)
-        return rc;
-    for (size_t i = 0; i < n && rc == CH_OK; i++) {
-        char path[PATH_MAX], final[PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        reconcile_file_result res;
-        ch_error e;
-        ch_code frc = reconcile_file(r, path, payer, &res, &e);
-        if (frc == CH_ERR_DB || frc == CH_ERR_BUSY || frc == CH_ERR_NOMEM) {
-            rc = frc; /* leave the file where it is: the next round tries again */
-            if (err)
-                *err = e;
-            break;
-        }
-        if (frc != CH_OK)
-            log_msg(LOG_WARNING, "reconcile: %s", e.msg);
-        rc = spool_move(path, arch, names[i], final, sizeof final, err);
-        if (rc == CH_OK)
-            (*done)++;
-    }
-    spool_list_free(names, n);
-    return rc;
-}
-
-ch_code reconcile_inbox(const config *cfg, ledger *l, const char *payer, unsigned *done, ch_error *err)
-{
-    *done = 0;
-    reconciler *r;
-    ch_code rc = reconcile_new(&r, cfg, l, NULL, err);
-    if (rc != CH_OK)
-        return rc;
-    if (payer)
-        rc = inbox_payer(r, payer, done, err);
-    else
-        for (size_t i = 0; i < cfg->nprofiles && rc == CH_OK; i++)
-            rc = inbox_payer(r, cfg->profiles[i]->name, done, err);
-    ch_code rc2 = reconcile_finish(r, NULL, NULL, rc == CH_OK ? err : NULL);
-    reconcile_free(r);
-    return rc != CH_OK ? rc : rc2;
-}
