@@ -177,6 +177,9 @@ struct x12_validator {
     } compq[1 << XV_COMPQ_BITS];
 
     unsigned nerr, nwarn, nsets, nsets_bad, nsets_unchecked;
+    struct xv_par *par;   /* the worker threads (x12_validator_threads);
+                           * NULL: every set is validated here */
+    int par_remote;       /* the current set is a worker's */
 };
 
 typedef x12_validator xv;
@@ -190,6 +193,36 @@ void xv_diag(xv *v, x12_diag *d, const x12_pos *pos, x12_severity sev, int level
 const x12_pos *xv_pos_full(const xv *v, const xv_pos *k, x12_pos *out);
 /* Fill in ik5 by level, count it and send it. */
 void xv_emit(xv *v, x12_diag *d);
+/* Count a diagnostic of severity sev (and into the set's, inside one). */
+void xv_count(xv *v, x12_severity sev);
+/* Start validating a transaction set with g (frames, memo, loops, sums). */
+void xv_set_begin(xv *v, const x12_guide *g);
+
+/* ---- worker threads (x12_val_par.c) -------------------------------------- *
+ * With v->par the thread feeding the validator keeps the envelopes and
+ * either validates a set itself or packs its segments, with every
+ * diagnostic of its own in between, into jobs for a worker (par_remote),
+ * which validates them with its own state; the diagnostics are sent in
+ * file order from the feeding thread. */
+
+/* A set starts (its ST was read; v->st_pos is set): decides par_remote. */
+void xv_par_begin(xv *v);
+/* It is to be validated with g (NULL: only counted).  1: by a worker; 0:
+ * here (the caller starts it). */
+int xv_par_guide(xv *v, const x12_guide *g);
+/* A segment of a worker's set. */
+void xv_par_segment(xv *v, const x12_segment *seg);
+/* After each segment of a set placed, here or packed (bounds the jobs). */
+void xv_par_placed(xv *v);
+/* The set ends (at v->cur), after its end was checked when it is ours. */
+void xv_par_end(xv *v);
+/* A diagnostic of this thread, in order with the sets' own: tx, it counts
+ * as an error of the current set; counted, into the validator's totals. */
+void xv_par_diag(xv *v, const x12_diag *d, int tx, int counted);
+/* End of input: every job done and its diagnostics sent. */
+void xv_par_finish(xv *v);
+/* Stop the workers and free them (NULL v->par: nothing). */
+void xv_par_free(xv *v);
 
 /* ---- loops (x12_val_loops.c) --------------------------------------------- */
 

@@ -52,6 +52,10 @@ void xv_emit(xv *v, x12_diag *d)
 {
     if (!d->ik5[0] && v->in_tx && d->severity >= X12_SEV_ERROR)
         snprintf(d->ik5, sizeof d->ik5, "%s", d->level <= 1 ? "5" : "I5");
+    if (v->par) {
+        xv_par_diag(v, d, v->in_tx && d->severity != X12_SEV_WARNING, 1);
+        return;
+    }
     count(v, d->severity);
     if (v->fn)
         v->fn(v->ctx, d);
@@ -61,10 +65,16 @@ void xv_emit(xv *v, x12_diag *d)
 static void env_diag(void *ctx, const x12_diag *d)
 {
     xv *v = ctx;
+    if (v->par) {
+        xv_par_diag(v, d, v->in_tx && d->severity != X12_SEV_WARNING, 1);
+        return;
+    }
     count(v, d->severity);
     if (v->fn)
         v->fn(v->ctx, d);
 }
+
+void xv_count(xv *v, x12_severity sev) { count(v, sev); }
 
 /* ---- transaction sets ---------------------------------------------------- */
 
@@ -124,6 +134,8 @@ static void st_open(void *ctx, const x12_gs_info *gs, const x12_st_info *st)
     v->tx_errors = 0;
     v->g = NULL;
     v->top = -1;
+    if (v->par)
+        xv_par_begin(v); /* before the set's own diagnostics below */
     const char *version = st->impl[0] ? st->impl : gs ? gs->version : "";
     const x12_guide *g = v->forced;
     if (!g) {
@@ -157,9 +169,19 @@ static void st_open(void *ctx, const x12_gs_info *gs, const x12_st_info *st)
         x12_diag_expected(&d, "%s", g->version);
         xv_emit(v, &d);
     }
+    if (v->par && xv_par_guide(v, g))
+        goto events; /* a worker validates it (x12_val_par.c) */
+    xv_set_begin(v, g);
+events:
+    if (v->user_ev.st_open)
+        v->user_ev.st_open(v->user_ev.ctx, gs, st);
+}
+
+void xv_set_begin(xv *v, const x12_guide *g)
+{
     if (!reserve(v, g)) {
         unchecked(v, "I6", "guide.nomem", NULL, "out of memory: the set was not validated");
-        goto events;
+        return;
     }
     if (g != v->memo_g) {
         /* placements remembered for another guide mean nothing here */
@@ -177,18 +199,21 @@ static void st_open(void *ctx, const x12_gs_info *gs, const x12_st_info *st)
     xv_loops_begin(v);
     if (g->balance)
         xv_balance_begin(v);
-events:
-    if (v->user_ev.st_open)
-        v->user_ev.st_open(v->user_ev.ctx, gs, st);
 }
 
 static void st_close(void *ctx, const x12_gs_info *gs, const x12_st_info *st)
 {
     xv *v = ctx;
-    if (v->in_tx && v->g)
+    if (v->in_tx && v->g && !v->par_remote)
         xv_loops_end(v, NULL);
-    if (v->in_tx && v->tx_errors)
+    if (v->in_tx && v->tx_errors && !v->par_remote)
         v->nsets_bad++;
+    if (v->par) {
+        xv_par_end(v);
+        v->in_tx = 0;
+        v->g = NULL;
+        return; /* no user events with threads (x12_validator_threads) */
+    }
     if (v->user_ev.st_close)
         v->user_ev.st_close(v->user_ev.ctx, gs, st);
     v->in_tx = 0;
@@ -260,19 +285,38 @@ void x12_validator_events(x12_validator *v, const x12_env_events *ev)
         memset(&v->user_ev, 0, sizeof v->user_ev);
 }
 
+/* A segment of a set being validated: here, or packed for a worker. */
+static inline void place(xv *v, const x12_segment *seg)
+{
+    if (v->par_remote)
+        xv_par_segment(v, seg);
+    else
+        xv_loops_segment(v, seg);
+    if (v->par)
+        xv_par_placed(v);
+}
+
 void x12_validator_feed(x12_validator *v, const x12_segment *seg)
 {
     v->cur = &seg->pos;
     int is_se = seg->tag.len == 2 && seg->tag.p[0] == 'S' && seg->tag.p[1] == 'E';
     if (is_se) {
         if (v->in_tx && v->g)
-            xv_loops_segment(v, seg);
+            place(v, seg);
         x12_env_feed(v->env, seg);
         return;
     }
     x12_env_feed(v->env, seg);
     if (v->in_tx && v->g)
-        xv_loops_segment(v, seg);
+        place(v, seg);
+}
+
+void x12_validator_pass(x12_validator *v, const x12_diag *d)
+{
+    if (v->par)
+        xv_par_diag(v, d, 0, 0);
+    else if (v->fn)
+        v->fn(v->ctx, d);
 }
 
 void x12_validator_finish(x12_validator *v, const x12_pos *last)
@@ -280,6 +324,8 @@ void x12_validator_finish(x12_validator *v, const x12_pos *last)
     static const x12_pos nowhere;
     v->cur = last ? last : &nowhere;
     x12_env_finish(v->env, last);
+    if (v->par)
+        xv_par_finish(v);
 }
 
 unsigned x12_validator_errors(const x12_validator *v) { return v->nerr; }
@@ -294,6 +340,7 @@ void x12_validator_free(x12_validator *v)
 {
     if (!v)
         return;
+    xv_par_free(v);
     x12_env_free(v->env);
     free(v->frames);
     free(v->counts);

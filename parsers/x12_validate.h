@@ -77,6 +77,29 @@ void x12_validator_use_guide(x12_validator *v, const x12_guide *g);
  */
 void x12_validator_events(x12_validator *v, const x12_env_events *ev);
 
+/*
+ * Validate transaction sets on `threads` worker threads (1 or more; 0 keeps
+ * the calling thread doing it all).  The calling thread still reads, keeps
+ * the envelopes and sends every diagnostic, in the same order and with the
+ * same content as without threads; they may only come later (at the latest
+ * from x12_validator_finish()).  Counts are final after finish.
+ * job_segments bounds the segments per unit of work (0: the default; tests
+ * use small values).  Not with envelope events (x12_validator_events), and
+ * x12_validator_set_errors()/_guide() mean nothing with threads.  Call
+ * before the first segment.  Returns CH_OK, CH_ERR_USAGE (too late, or
+ * events set), CH_ERR_NOMEM or CH_ERR_IO (no thread): the validator then
+ * works without threads.
+ */
+ch_code x12_validator_threads(x12_validator *v, unsigned threads, unsigned job_segments,
+                              ch_error *err);
+
+/*
+ * Report d, from another layer (the tokenizer), in its place among the
+ * validator's own: with threads it waits for the diagnostics before it.
+ * Not counted in x12_validator_errors().
+ */
+void x12_validator_pass(x12_validator *v, const x12_diag *d);
+
 /* Validate the next segment (in file order, every segment of the stream). */
 void x12_validator_feed(x12_validator *v, const x12_segment *seg);
 

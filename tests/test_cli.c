@@ -116,3 +116,28 @@ Test(cli, validate_ack_writes_a_999_that_validates)
     cr_assert(strstr(out, "AK1*HC*") && strstr(out, "IK5*") && strstr(out, "AK9*"), "%s", out);
     free(out);
 }
+
+/* validate --threads: the report (text and JSON) and the exit status are
+ * the same on worker threads as on one, for every corpus file and for a
+ * stream of many interchanges through a pipe; a bad count is a usage error. */
+Test(cli, validate_threads_same_report)
+{
+    char *out = NULL;
+    int rc = ch_run(&out, "validate --help > /dev/null; d=/tmp/ch-thr-$$; mkdir -p $d; f=$(ls tests/corpus/*/*); "
+                          "$CH_BIN validate --threads 0 $f > $d/a; ra=$?; "
+                          "$CH_BIN validate --threads 2 $f > $d/b; rb=$?; "
+                          "$CH_BIN validate --json --threads 0 $f > $d/ja; "
+                          "$CH_BIN validate --json --threads 3 $f > $d/jb; "
+                          "for i in 1 2 3 4 5 6; do cat tests/corpus/837p/* tests/corpus/bad/*; done > $d/all; "
+                          "$CH_BIN validate --threads 0 - < $d/all > $d/pa; "
+                          "cat $d/all | $CH_BIN validate - > $d/pb; "
+                          "cmp $d/a $d/b && cmp $d/ja $d/jb && cmp $d/pa $d/pb && [ $ra = $rb ] && "
+                          "echo same $ra $(grep -c 'error:' $d/pa); rc=$?; rm -rf $d; exit $rc");
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "same 1 "), "%s", out);
+    cr_assert(!strstr(out, "same 1 0\n"), "the stream has problems to report: %s", out);
+    free(out);
+    rc = ch_run(&out, "validate --threads many tests/corpus/837p/lfh-demo.example1.837");
+    cr_assert_eq(rc, 2, "%s", out);
+    free(out);
+}
