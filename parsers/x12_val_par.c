@@ -22,12 +22,15 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "x12_val_internal.h"
 
-#define JOB_BYTES (128u << 10)
-#define JOB_SEGMENTS 2048
-#define SLOTS_PER_WORKER 64
+#define JOB_BYTES (256u << 10)
+#define JOB_SEGMENTS 4096
+#define SLOTS_PER_WORKER 48
 #define MAX_WORKERS 16
 #define DIAG_BUDGET (8u << 20) /* bytes of diagnostics held in waiting jobs */
 
@@ -219,6 +222,60 @@ static void worker_diag(void *ctx, const x12_diag *d)
 
 static const uint64_t no_bits[X12_CLS_MAX / 64 + 1];
 
+/* Element ends of a segment shorter than 256 bytes as bytes, and back.
+ * 16 at a time: the reader's elem_end has X12_MAX_ELEMENTS + 1 entries and
+ * worker.ends 16 more; a job has RAW_PAD bytes after its records, and each
+ * record's bytes are written in order, so writing up to 15 past them is
+ * overwritten or unused. */
+static inline void ends_narrow(unsigned char *q, const uint32_t *e, size_t ne)
+{
+#ifdef __SSE2__
+    for (size_t i = 0; i < ne; i += 16) {
+        const __m128i *s = (const __m128i *)(const void *)(e + i);
+        __m128i ab = _mm_packs_epi32(_mm_loadu_si128(s), _mm_loadu_si128(s + 1));
+        __m128i cd = _mm_packs_epi32(_mm_loadu_si128(s + 2), _mm_loadu_si128(s + 3));
+        _mm_storeu_si128((__m128i *)(void *)(q + i), _mm_packus_epi16(ab, cd));
+    }
+#else
+    for (size_t i = 0; i < ne; i++)
+        q[i] = (unsigned char)e[i];
+#endif
+}
+
+static inline void ends_widen(uint32_t *e, const unsigned char *q, size_t ne)
+{
+#ifdef __SSE2__
+    const __m128i zero = _mm_setzero_si128();
+    for (size_t i = 0; i < ne; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(q + i));
+        __m128i lo = _mm_unpacklo_epi8(x, zero), hi = _mm_unpackhi_epi8(x, zero);
+        __m128i *d = (__m128i *)(void *)(e + i);
+        _mm_storeu_si128(d, _mm_unpacklo_epi16(lo, zero));
+        _mm_storeu_si128(d + 1, _mm_unpackhi_epi16(lo, zero));
+        _mm_storeu_si128(d + 2, _mm_unpacklo_epi16(hi, zero));
+        _mm_storeu_si128(d + 3, _mm_unpackhi_epi16(hi, zero));
+    }
+#else
+    for (size_t i = 0; i < ne; i++)
+        e[i] = q[i];
+#endif
+}
+
+/* The segment's bytes to q: in 16-byte blocks when the segment is padded
+ * (the bytes after it may be read) and short. */
+static inline void copy_raw(unsigned char *q, const x12_segment *seg)
+{
+#ifdef __SSE2__
+    if (seg->padded && seg->raw_len <= 128) {
+        for (size_t i = 0; i < seg->raw_len; i += 16)
+            _mm_storeu_si128((__m128i *)(void *)(q + i),
+                             _mm_loadu_si128((const __m128i *)(const void *)(seg->raw + i)));
+        return;
+    }
+#endif
+    memcpy(q, seg->raw, seg->raw_len);
+}
+
 /* Whether a segment with this tag moves the reader's envelope numbers. */
 static inline int envelope_tag(x12_str t)
 {
@@ -250,8 +307,7 @@ static void unpack(worker *w, const rec_head *h, x12_segment *seg)
         seg->pos.seg_in_st = c->seg_in_st + 1;
         q = (const unsigned char *)(rs + 1);
         if (raw_len < 256) {
-            for (size_t i = 0; i < ne; i++)
-                w->ends[i] = q[i];
+            ends_widen(w->ends, q, ne);
             q += ne;
         } else {
             for (size_t i = 0; i < ne; i++)
@@ -300,6 +356,8 @@ static void run_job(worker *w, job *j)
     x12_pos end_at;
     for (size_t at = 0; at < j->len;) {
         const rec_head *h = (const rec_head *)(const void *)(j->buf + at);
+        /* the records were written on another core: ask for them early */
+        __builtin_prefetch(j->buf + at + 512);
         at += h->size;
         switch (h->kind) {
         case R_BEGIN: {
@@ -599,8 +657,7 @@ void xv_par_segment(xv *v, const x12_segment *seg)
         q = (unsigned char *)(rs + 1);
         const uint32_t *e = seg->elem_end;
         if (wide == 1)
-            for (size_t i = 0; i < ne; i++)
-                q[i] = (unsigned char)e[i];
+            ends_narrow(q, e, ne);
         else
             for (size_t i = 0; i < ne; i++) {
                 q[2 * i] = (unsigned char)e[i];
@@ -626,7 +683,7 @@ void xv_par_segment(xv *v, const x12_segment *seg)
         memcpy(q, seg->cbits, nb);
         q += nb;
     }
-    memcpy(q, seg->raw, seg->raw_len);
+    copy_raw(q, seg);
     c->end = ps->offset + seg->raw_len + 1;
     c->seg_no = ps->seg_no;
     c->seg_in_isa = ps->seg_in_isa;
