@@ -8,11 +8,13 @@
 #define TESTS_DIAG_STREAM_H
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tu.h"
 #include "x12_diag.h"
 
 typedef struct sink {
@@ -85,20 +87,35 @@ static inline char *mutate(const char *p, size_t len, uint64_t *st, size_t *out_
     return m;
 }
 
-static inline char *slurp(const char *path, size_t *len)
+/* Calls fn for every file of tests/corpus/{837p,837i,835,999,277ca,bad}
+ * (its text NUL-terminated, freed after the call); returns how many. */
+typedef void (*ds_file_fn)(const char *path, const char *text, size_t len, unsigned index,
+                           void *ctx);
+static inline unsigned ds_each_corpus_file(ds_file_fn fn, void *ctx)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    cr_assert_not_null(b);
-    *len = fread(b, 1, (size_t)n, fp);
-    b[*len] = '\0';
-    fclose(fp);
-    return b;
+    static const char *const dirs[] = {"837p", "837i", "835", "999", "277ca", "bad"};
+    unsigned files = 0;
+    for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/tests/corpus/%s", tu_root(), dirs[d]);
+        DIR *dp = opendir(dir);
+        cr_assert_not_null(dp, "%s", dir);
+        struct dirent *de;
+        while ((de = readdir(dp))) {
+            if (de->d_name[0] == '.')
+                continue;
+            char path[2048];
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            size_t len;
+            char *text = tu_read(path, &len);
+            if (!text)
+                continue;
+            fn(path, text, len, ++files, ctx);
+            free(text);
+        }
+        closedir(dp);
+    }
+    return files;
 }
 
 #endif

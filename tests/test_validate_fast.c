@@ -14,7 +14,6 @@
  * sanitizers.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,48 +105,37 @@ static void same(const char *what, const char *p, size_t len, int fd, sink *a, s
     }
 }
 
+typedef struct fast_run {
+    sink a, b;
+    unsigned mutants;
+} fast_run;
+
+/* One corpus file and 40 mutants of it, every way. */
+static void fast_file(const char *path, const char *text, size_t len, unsigned index, void *ctx)
+{
+    fast_run *fr = ctx;
+    same(path, text, len, 1, &fr->a, &fr->b);
+    uint64_t st = 0x9E3779B97F4A7C15u ^ (uint64_t)len * 31 ^ index;
+    for (int k = 0; k < 40; k++) {
+        size_t ml;
+        char *m = mutate(text, len, &st, &ml);
+        char what[2100];
+        snprintf(what, sizeof what, "%s (mutant %d)", path, k);
+        same(what, m, ml, 0, &fr->a, &fr->b);
+        free(m);
+        fr->mutants++;
+    }
+}
+
 Test(validate_fast, same_diagnostics_as_the_full_checks, .timeout = 120)
 {
-    const char *root = getenv("CH_ROOT") ? getenv("CH_ROOT") : ".";
-    static const char *const dirs[] = {"837p", "837i", "835", "999", "277ca", "bad"};
-    sink a = {0}, b = {0};
-    unsigned files = 0, mutants = 0;
-    for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
-        char dir[1024];
-        snprintf(dir, sizeof dir, "%s/tests/corpus/%s", root, dirs[d]);
-        DIR *dp = opendir(dir);
-        cr_assert_not_null(dp, "%s", dir);
-        struct dirent *de;
-        while ((de = readdir(dp))) {
-            if (de->d_name[0] == '.')
-                continue;
-            char path[2048];
-            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-            size_t len;
-            char *text = slurp(path, &len);
-            if (!text)
-                continue;
-            files++;
-            same(path, text, len, 1, &a, &b);
-            uint64_t st = 0x9E3779B97F4A7C15u ^ (uint64_t)len * 31 ^ files;
-            for (int k = 0; k < 40; k++) {
-                size_t ml;
-                char *m = mutate(text, len, &st, &ml);
-                char what[2100];
-                snprintf(what, sizeof what, "%s (mutant %d)", path, k);
-                same(what, m, ml, 0, &a, &b);
-                free(m);
-                mutants++;
-            }
-            free(text);
-        }
-        closedir(dp);
-    }
-    free(a.buf);
-    free(b.buf);
+    fast_run fr = {{0}, {0}, 0};
+    unsigned files = ds_each_corpus_file(fast_file, &fr);
+    free(fr.a.buf);
+    free(fr.b.buf);
     x12_guide_registry_free();
     cr_assert_gt(files, 20, "corpus files found: %u", files);
-    cr_log_info("%u files, %u mutants: same diagnostics", files, mutants);
+    cr_log_info("%u files, %u mutants: same diagnostics", files, fr.mutants);
 }
 
 /* Every occurrence of from in text replaced by to (same length). */
@@ -166,7 +154,7 @@ Test(validate_fast, slot_marks_survive_their_wrap)
     char path[1024];
     snprintf(path, sizeof path, "%s/tests/corpus/837p/ims-x12_many_claims.txt", root);
     size_t len;
-    char *text = slurp(path, &len);
+    char *text = tu_read(path, &len);
     cr_assert_not_null(text, "%s", path);
     text = realloc(text, len + 1);
     text[len] = '\0';
@@ -203,7 +191,7 @@ Test(validate_fast, remembered_element_tail_still_reports)
     char path[1024];
     snprintf(path, sizeof path, "%s/tests/corpus/837p/ims-x12_many_claims.txt", root);
     size_t len;
-    char *text = slurp(path, &len);
+    char *text = tu_read(path, &len);
     cr_assert_not_null(text, "%s", path);
     text = realloc(text, len + 4);
     text[len] = '\0';
@@ -239,7 +227,7 @@ Test(validate_fast, remembered_composites_know_their_separator)
     char path[1024];
     snprintf(path, sizeof path, "%s/tests/corpus/837p/ims-x12_valid.txt", root);
     size_t len;
-    char *one = slurp(path, &len);
+    char *one = tu_read(path, &len);
     cr_assert_not_null(one, "%s", path);
     cr_assert_eq(one[104], ':', "ISA16 of the corpus file");
     char *two = malloc(2 * len);
@@ -268,7 +256,7 @@ Test(validate_fast, amounts_in_every_shape)
     char path[1024];
     snprintf(path, sizeof path, "%s/tests/corpus/835/aff-835-sample-2ST-placeholders.txt", root);
     size_t len;
-    char *text = slurp(path, &len);
+    char *text = tu_read(path, &len);
     cr_assert_not_null(text, "%s", path);
     static const char *const amounts[] = {
         "1.5",      ".5",        "5.",        "1..5",      "12345678",  "1234567.8", "-1.5",

@@ -11,7 +11,6 @@
  * identical.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,77 +124,64 @@ static char *many_sets(const char *text, size_t len, int times, size_t *out_len)
     return m;
 }
 
+typedef struct par_run {
+    sink a, b;
+    unsigned mutants;
+} par_run;
+
+/* n mutants of text, each validated both ways. */
+static void mutants(par_run *pr, const char *path, const char *how, const char *text, size_t len,
+                    int n, uint64_t *st)
+{
+    for (int k = 0; k < n; k++) {
+        size_t ml;
+        char *m = mutate(text, len, st, &ml);
+        char what[2100];
+        snprintf(what, sizeof what, "%s (%smutant %d)", path, how, k);
+        same(what, m, ml, &pr->a, &pr->b);
+        free(m);
+        pr->mutants++;
+    }
+}
+
+/* One corpus file, mutants of it, the file with many sets and mutants of
+ * that (an error in one of the sets spread over the workers and the
+ * feeding thread). */
+static void par_file(const char *path, const char *text, size_t len, unsigned index, void *ctx)
+{
+    par_run *pr = ctx;
+    same(path, text, len, &pr->a, &pr->b);
+    uint64_t st = 0x9E3779B97F4A7C15u ^ (uint64_t)len * 31 ^ index;
+    mutants(pr, path, "", text, len, 12, &st);
+    size_t nl;
+    char *many = many_sets(text, len, 9, &nl);
+    if (!many)
+        return;
+    char what[2100];
+    snprintf(what, sizeof what, "%s (9 sets)", path);
+    same(what, many, nl, &pr->a, &pr->b);
+    mutants(pr, path, "9 sets, ", many, nl, 6, &st);
+    free(many);
+}
+
 Test(validate_par, same_diagnostics_as_one_thread, .timeout = 240)
 {
-    const char *root = getenv("CH_ROOT") ? getenv("CH_ROOT") : ".";
-    static const char *const dirs[] = {"837p", "837i", "835", "999", "277ca", "bad"};
-    sink a = {0}, b = {0};
-    unsigned files = 0, mutants = 0;
-    for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
-        char dir[1024];
-        snprintf(dir, sizeof dir, "%s/tests/corpus/%s", root, dirs[d]);
-        DIR *dp = opendir(dir);
-        cr_assert_not_null(dp, "%s", dir);
-        struct dirent *de;
-        while ((de = readdir(dp))) {
-            if (de->d_name[0] == '.')
-                continue;
-            char path[2048];
-            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-            size_t len;
-            char *text = slurp(path, &len);
-            if (!text)
-                continue;
-            files++;
-            same(path, text, len, &a, &b);
-            uint64_t st = 0x9E3779B97F4A7C15u ^ (uint64_t)len * 31 ^ files;
-            for (int k = 0; k < 12; k++) {
-                size_t ml;
-                char *m = mutate(text, len, &st, &ml);
-                char what[2100];
-                snprintf(what, sizeof what, "%s (mutant %d)", path, k);
-                same(what, m, ml, &a, &b);
-                free(m);
-                mutants++;
-            }
-            /* many sets: they spread over the workers and the feeding
-             * thread; a mutant puts an error in one of them */
-            size_t nl;
-            char *many = many_sets(text, len, 9, &nl);
-            if (many) {
-                char what[2100];
-                snprintf(what, sizeof what, "%s (9 sets)", path);
-                same(what, many, nl, &a, &b);
-                for (int k = 0; k < 6; k++) {
-                    size_t ml;
-                    char *m = mutate(many, nl, &st, &ml);
-                    snprintf(what, sizeof what, "%s (9 sets, mutant %d)", path, k);
-                    same(what, m, ml, &a, &b);
-                    free(m);
-                    mutants++;
-                }
-                free(many);
-            }
-            free(text);
-        }
-        closedir(dp);
-    }
-    free(a.buf);
-    free(b.buf);
+    par_run pr = {{0}, {0}, 0};
+    unsigned files = ds_each_corpus_file(par_file, &pr);
+    free(pr.a.buf);
+    free(pr.b.buf);
     x12_guide_registry_free();
     cr_assert_gt(files, 20, "corpus files found: %u", files);
-    cr_log_info("%u files, %u mutants: the same diagnostics with threads", files, mutants);
+    cr_log_info("%u files, %u mutants: the same diagnostics with threads", files, pr.mutants);
 }
 
 /* A file cut in the middle of a set: the sets before it, the tokenizer's
  * reason for stopping and the missing trailers come out in order. */
 Test(validate_par, truncated_file_in_order)
 {
-    const char *root = getenv("CH_ROOT") ? getenv("CH_ROOT") : ".";
-    char path[1024];
-    snprintf(path, sizeof path, "%s/tests/corpus/837p/ims-x12_many_claims.txt", root);
+    const char *path = tu_src("tests/corpus/837p/ims-x12_many_claims.txt");
     size_t len;
-    char *text = slurp(path, &len);
+    char *text = tu_read(path, &len);
     cr_assert_not_null(text, "%s", path);
     size_t nl;
     char *many = many_sets(text, len, 5, &nl);
