@@ -78,17 +78,20 @@ void x12_validator_use_guide(x12_validator *v, const x12_guide *g);
 void x12_validator_events(x12_validator *v, const x12_env_events *ev);
 
 /*
- * Validate transaction sets on `threads` worker threads (1 or more; 0 keeps
- * the calling thread doing it all).  The calling thread still reads, keeps
- * the envelopes and sends every diagnostic, in the same order and with the
- * same content as without threads; they may only come later (at the latest
+ * Validate transaction sets on `threads` worker threads (at most 16) as
+ * well as on the calling thread; 0 keeps the calling thread doing it all.
+ * The calling thread still reads, keeps the envelopes, chooses for each set
+ * whether a worker or itself validates it (a worker when its backlog is
+ * short), and sends every diagnostic, in the same order and with the same
+ * content as without threads; they may only come later (at the latest
  * from x12_validator_finish()).  Counts are final after finish.
- * job_segments bounds the segments per unit of work (0: the default; tests
- * use small values).  Not with envelope events (x12_validator_events), and
- * x12_validator_set_errors()/_guide() mean nothing with threads.  Call
- * before the first segment.  Returns CH_OK, CH_ERR_USAGE (too late, or
- * events set), CH_ERR_NOMEM or CH_ERR_IO (no thread): the validator then
- * works without threads.
+ * job_segments bounds the segments per unit of work (0: the default, 4,096;
+ * tests use small values).  Memory stays bounded: at most 48 units per
+ * worker wait, fewer when the file makes many diagnostics.  Not with
+ * envelope events (x12_validator_events), and x12_validator_set_errors()/
+ * _guide() mean nothing with threads.  Call before the first segment.
+ * Returns CH_OK, CH_ERR_USAGE (too late, or events set), CH_ERR_NOMEM or
+ * CH_ERR_IO (no thread): the validator then works without threads.
  */
 ch_code x12_validator_threads(x12_validator *v, unsigned threads, unsigned job_segments,
                               ch_error *err);
