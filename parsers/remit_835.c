@@ -1,5 +1,6 @@
 /*
- * remit_835.c - the streaming 835 reader (see remit_835.h).
+ * remit_835.c - the streaming 835 reader's state machine (see remit_835.h;
+ * its files are listed in remit_835_int.h).
  *
  * A small state machine follows the loops of the 835 by segment tag alone
  * (header, 1000A payer, 1000B payee, 2000 LX, 2100 claim, 2110 line, PLB
@@ -7,175 +8,26 @@
  * its current line.  A claim is finished (checked, delivered, forgotten) at
  * the next CLP, LX, PLB, SE or end of input, which is what keeps memory to
  * one claim whatever the file size.
+ *
+ * This file holds what runs for every segment of a claim: the dispatch, the
+ * claim (2100) and line (2110) segments, the element and pool helpers they
+ * call, and the claim's balancing; and PLB, which uses split_composite and
+ * is_code as SVC and CAS do.  They stay in one unit so that the compiler
+ * inlines and specializes the small ones for their callers as before; the
+ * transaction set's own segments (once per payment) are in
+ * remit_835_payment.c.
  */
-#include "remit_835.h"
-
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ch_str.h"
-#include "x12_stream.h"
+#include "remit_835_elem.h"
+#include "remit_835_int.h"
 #include "x12_writer.h"
 
-/* Comparisons with string literals, without strlen: on every segment. */
-#define EQ(str, lit) ((str).len == sizeof(lit) - 1 && !memcmp((str).p, lit, sizeof(lit) - 1))
-#define IS(seg, lit) EQ((seg)->tag, lit)
-
-enum state {
-    S_OUT,      /* outside a transaction set */
-    S_SKIP,     /* inside a set that is not an 835 */
-    S_HEADER,   /* ST .. before the first N1 */
-    S_PAYER,    /* 1000A */
-    S_PAYEE,    /* 1000B */
-    S_LX,       /* 2000, between claims */
-    S_CLAIM,    /* 2100 */
-    S_LINE,     /* 2110 */
-    S_TRAILER,  /* PLB */
-};
-
-struct remit_835 {
-    char name[256];
-    remit_835_events ev;
-    x12_diag_fn on_diag;
-    void *diag_ctx;
-    remit_835_stats st;
-    enum state state;
-    int in_set;              /* an 835 ST is open */
-    int payment_sent;
-    int claim_open;
-    int sep_warned;          /* composite separator mismatch reported in this set */
-    char isa_sender[16], isa_usage[2], gs_sender[16];
-    char last_reversal[39];  /* CLP01 of the claim before, when it was a reversal */
-    x12_pos last_pos;
-    remit_payment pay;
-    remit_claim claim;
-    /* pools reused from claim to claim */
-    remit_line *lines;
-    unsigned nlines, cap_lines;
-    unsigned *line_adj0, *line_rem0; /* where each line's CAS / LQ start */
-    remit_adj *adj;
-    unsigned nadj, cap_adj, claim_nadj;
-    remit_remark *rem;
-    unsigned nrem, cap_rem, claim_nrem;
-};
-
-/* --- diagnostics -------------------------------------------------------------- */
-
-static void count(remit_835 *r, x12_severity sev, int level)
-{
-    if (sev == X12_SEV_WARNING) {
-        r->st.warnings++;
-        return;
-    }
-    r->st.errors++;
-    if (level == 3)
-        r->st.balance_errors++;
-    if (r->in_set) {
-        r->pay.errors++;
-        if (level == 3)
-            r->pay.balance_errors++;
-    }
-    if (r->claim_open)
-        r->claim.errors++;
-}
-
-static void diag(remit_835 *r, const x12_pos *pos, const char *tag, x12_severity sev, int level,
-                 const char *code, int elem, int comp, const char *expected, const char *fmt, ...)
-    __attribute__((format(printf, 10, 11)));
-
-static void diag(remit_835 *r, const x12_pos *pos, const char *tag, x12_severity sev, int level,
-                 const char *code, int elem, int comp, const char *expected, const char *fmt, ...)
-{
-    count(r, sev, level);
-    if (!r->on_diag)
-        return;
-    x12_diag d;
-    x12_diag_init(&d, r->name, pos, sev, level, code);
-    snprintf(d.tag, sizeof d.tag, "%s", tag);
-    d.elem = elem;
-    d.comp = comp;
-    if (expected)
-        x12_diag_expected(&d, "%s", expected);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(d.msg, sizeof d.msg, fmt, ap);
-    va_end(ap);
-    r->on_diag(r->diag_ctx, &d);
-}
-
-/* The same with the offending value as `found` (may be PHI: never logged). */
-static void diag_found(remit_835 *r, const x12_segment *s, x12_severity sev, int level,
-                       const char *code, int elem, int comp, x12_str found,
-                       const char *expected, const char *msg)
-{
-    count(r, sev, level);
-    if (!r->on_diag)
-        return;
-    x12_diag d;
-    x12_diag_init(&d, r->name, &s->pos, sev, level, code);
-    snprintf(d.tag, sizeof d.tag, "%.*s", (int)s->tag.len, s->tag.p);
-    d.elem = elem;
-    d.comp = comp;
-    x12_diag_found(&d, found.p, found.len);
-    if (expected)
-        x12_diag_expected(&d, "%s", expected);
-    snprintf(d.msg, sizeof d.msg, "%s", msg);
-    r->on_diag(r->diag_ctx, &d);
-}
-
-static const char *tagname(const x12_segment *s, char buf[4])
-{
-    snprintf(buf, 4, "%.*s", (int)s->tag.len, s->tag.p);
-    return buf;
-}
-
 /* --- element helpers ---------------------------------------------------------- */
-
-/* Copy a value into a fixed field; a value too long for it is cut and
- * reported once (a warning: the X12 maximum lengths fit every field). */
-static void cp(remit_835 *r, const x12_segment *s, int elem, x12_str v, char *dst, size_t size)
-{
-    x12_copy(v, dst, size);
-    if (v.len >= size)
-        diag_found(r, s, X12_SEV_WARNING, 1, "835.value.long", elem, 0, v, NULL,
-                   "value longer than the field holds; cut");
-}
-
-static void cpe(remit_835 *r, const x12_segment *s, int elem, char *dst, size_t size)
-{
-    cp(r, s, elem, x12_elem(s, (unsigned)elem), dst, size);
-}
-
-/* Read an amount.  Returns 1 with *out set, 0 when the element is empty
- * (an error when required), -1 when it is not a number (an error).  what
- * names it ("total payment"); messages are made only when there is one. */
-static int money(remit_835 *r, const x12_segment *s, int elem, int required, const char *what,
-                 int64_t *out)
-{
-    x12_str v = x12_elem(s, (unsigned)elem);
-    *out = 0;
-    if (v.len == 0) {
-        if (required) {
-            char t[4];
-            (void)tagname(s, t);
-            diag(r, &s->pos, t, X12_SEV_ERROR, 2, "835.amount.missing", elem, 0,
-                 "a decimal amount", "%s%02d %s is missing", t, elem, what);
-        }
-        return 0;
-    }
-    if (x12_parse_cents(v.p, v.len, out) != CH_OK) {
-        char m[128], t[4];
-        snprintf(m, sizeof m, "%s%02d %s is not an amount", tagname(s, t), elem, what);
-        diag_found(r, s, X12_SEV_ERROR, 1, "835.amount.invalid", elem, 0, v,
-                   "a decimal number with at most 2 decimals", m);
-        *out = 0;
-        return -1;
-    }
-    return 1;
-}
 
 static int is_code(x12_str v, size_t minlen, size_t maxlen)
 {
@@ -211,8 +63,8 @@ static unsigned split_composite(remit_835 *r, const x12_segment *s, int elem, x1
                 snprintf(m, sizeof m,
                          "composite written with '%c' but ISA16 declares '%c'; read with '%c'", c,
                          sep, c);
-                diag(r, &s->pos, tagname(s, t), X12_SEV_WARNING, 1, "835.composite.separator",
-                     elem, 0, NULL, "%s", m);
+                r835_diag(r, &s->pos, r835_tag(s, t), X12_SEV_WARNING, 1, "835.composite.separator",
+                          elem, 0, NULL, "%s", m);
                 r->sep_warned = 1;
             }
             sep = c;
@@ -258,8 +110,8 @@ static remit_adj *adj_new(remit_835 *r, const x12_segment *s)
 {
     if (!grow((void **)&r->adj, &r->cap_adj, sizeof *r->adj, r->nadj + 1, REMIT_MAX_ADJ)) {
         if (!r->claim.truncated)
-            diag(r, &s->pos, "CAS", X12_SEV_ERROR, 2, "835.limit.adjustments", 0, 0, NULL,
-                 "more than %d adjustments in one claim; the rest are dropped", REMIT_MAX_ADJ);
+            r835_diag(r, &s->pos, "CAS", X12_SEV_ERROR, 2, "835.limit.adjustments", 0, 0, NULL,
+                      "more than %d adjustments in one claim; the rest are dropped", REMIT_MAX_ADJ);
         r->claim.truncated = 1;
         return NULL;
     }
@@ -271,9 +123,9 @@ static remit_remark *remark_new(remit_835 *r, const x12_segment *s)
     if (!grow((void **)&r->rem, &r->cap_rem, sizeof *r->rem, r->nrem + 1, REMIT_MAX_REMARKS)) {
         if (!r->claim.truncated) {
             char t[4];
-            diag(r, &s->pos, tagname(s, t), X12_SEV_ERROR, 2, "835.limit.remarks", 0, 0, NULL,
-                 "more than %d remark codes in one claim; the rest are dropped",
-                 REMIT_MAX_REMARKS);
+            r835_diag(r, &s->pos, r835_tag(s, t), X12_SEV_ERROR, 2, "835.limit.remarks", 0, 0, NULL,
+                      "more than %d remark codes in one claim; the rest are dropped",
+                      REMIT_MAX_REMARKS);
         }
         r->claim.truncated = 1;
         return NULL;
@@ -281,9 +133,10 @@ static remit_remark *remark_new(remit_835 *r, const x12_segment *s)
     return &r->rem[r->nrem++];
 }
 
-/* --- payment ------------------------------------------------------------------ */
+/* --- claim -------------------------------------------------------------------- */
 
-static void send_payment(remit_835 *r)
+/* Called at every CLP: the header goes out before the first claim. */
+void r835_send_payment(remit_835 *r)
 {
     if (r->payment_sent)
         return;
@@ -292,130 +145,6 @@ static void send_payment(remit_835 *r)
     if (r->ev.payment)
         r->ev.payment(r->ev.ctx, &r->pay);
 }
-
-static void finish_claim(remit_835 *r);
-
-static void end_payment(remit_835 *r, int complete, const x12_pos *pos)
-{
-    if (!r->in_set)
-        return;
-    finish_claim(r);
-    send_payment(r);
-    remit_payment *p = &r->pay;
-    p->complete = complete;
-    if (!complete)
-        diag(r, pos, "SE", X12_SEV_ERROR, 2, "835.set.unterminated", 0, 0, "SE",
-             "transaction set %s ended without SE; read as far as it went", p->st02);
-    if (p->bpr_pos.seg_no == 0) {
-        diag(r, &p->pos, "ST", X12_SEV_ERROR, 2, "835.bpr.missing", 0, 0, "BPR",
-             "835 without a BPR (financial information); payment not balanced");
-        p->balanced = 0;
-    } else {
-        int64_t expect = p->total_paid - p->total_plb;
-        p->balanced = expect == p->amount;
-        if (!p->balanced) {
-            char a[24], b[24], c[24], e[160];
-            snprintf(e, sizeof e, "%s = sum of CLP04 %s - sum of PLB %s",
-                     x12_cents_str(expect, a), x12_cents_str(p->total_paid, b),
-                     x12_cents_str(p->total_plb, c));
-            char got[24];
-            diag(r, &p->bpr_pos, "BPR", X12_SEV_ERROR, 3, "835.balance.payment", 2, 0, e,
-                 "payment total %s does not balance with the claims and provider adjustments",
-                 x12_cents_str(p->amount, got));
-        }
-    }
-    if (!p->balanced)
-        r->st.unbalanced_payments++;
-    if (r->ev.payment_end)
-        r->ev.payment_end(r->ev.ctx, p);
-    r->in_set = 0;
-    r->payment_sent = 0;
-    r->state = S_OUT;
-}
-
-static void start_payment(remit_835 *r, const x12_segment *s)
-{
-    memset(&r->pay, 0, sizeof r->pay);
-    r->pay.pos = s->pos;
-    snprintf(r->pay.isa_sender, sizeof r->pay.isa_sender, "%s", r->isa_sender);
-    snprintf(r->pay.isa_usage, sizeof r->pay.isa_usage, "%s", r->isa_usage);
-    snprintf(r->pay.gs_sender, sizeof r->pay.gs_sender, "%s", r->gs_sender);
-    snprintf(r->pay.isa13, sizeof r->pay.isa13, "%s", s->pos.isa13);
-    snprintf(r->pay.gs06, sizeof r->pay.gs06, "%s", s->pos.gs06);
-    x12_copy(x12_elem(s, 2), r->pay.st02, sizeof r->pay.st02);
-    r->in_set = 1;
-    r->payment_sent = 0;
-    r->sep_warned = 0;
-    r->last_reversal[0] = '\0';
-    r->state = S_HEADER;
-}
-
-static void seg_bpr(remit_835 *r, const x12_segment *s)
-{
-    remit_payment *p = &r->pay;
-    p->bpr_pos = s->pos;
-    cpe(r, s, 1, p->handling, sizeof p->handling);
-    int64_t amt;
-    money(r, s, 2, 1, "total payment", &amt);
-    cpe(r, s, 3, p->credit_debit, sizeof p->credit_debit);
-    p->amount = p->credit_debit[0] == 'D' ? -amt : amt;
-    cpe(r, s, 4, p->method, sizeof p->method);
-    cpe(r, s, 5, p->format, sizeof p->format);
-    cpe(r, s, 16, p->date, sizeof p->date);
-    if (!p->handling[0])
-        diag(r, &s->pos, "BPR", X12_SEV_ERROR, 2, "835.bpr.handling", 1, 0, "C, D, H, I, P, U or X",
-             "BPR01 transaction handling code is missing");
-}
-
-static void seg_trn_header(remit_835 *r, const x12_segment *s)
-{
-    remit_payment *p = &r->pay;
-    cpe(r, s, 1, p->trace_type, sizeof p->trace_type);
-    cpe(r, s, 2, p->trace, sizeof p->trace);
-    cpe(r, s, 3, p->trace_payer, sizeof p->trace_payer);
-    cpe(r, s, 4, p->trace_payer2, sizeof p->trace_payer2);
-    if (!p->trace[0])
-        diag(r, &s->pos, "TRN", X12_SEV_ERROR, 2, "835.trn.trace", 2, 0, "the check or EFT trace number",
-             "TRN02 trace number is missing: the remittance cannot be identified");
-}
-
-static void seg_n1(remit_835 *r, const x12_segment *s)
-{
-    remit_payment *p = &r->pay;
-    x12_str q = x12_elem(s, 1);
-    if (EQ(q, "PR")) {
-        r->state = S_PAYER;
-        cpe(r, s, 2, p->payer_name, sizeof p->payer_name);
-        cpe(r, s, 3, p->payer_id_q, sizeof p->payer_id_q);
-        cpe(r, s, 4, p->payer_id, sizeof p->payer_id);
-    } else if (EQ(q, "PE")) {
-        r->state = S_PAYEE;
-        cpe(r, s, 2, p->payee_name, sizeof p->payee_name);
-        cpe(r, s, 3, p->payee_id_q, sizeof p->payee_id_q);
-        cpe(r, s, 4, p->payee_id, sizeof p->payee_id);
-        if (!strcmp(p->payee_id_q, "XX"))
-            snprintf(p->payee_npi, sizeof p->payee_npi, "%s", p->payee_id);
-        else if (!strcmp(p->payee_id_q, "FI"))
-            snprintf(p->payee_tax_id, sizeof p->payee_tax_id, "%s", p->payee_id);
-    } else {
-        diag_found(r, s, X12_SEV_WARNING, 2, "835.n1.qualifier", 1, 0, q, "PR or PE",
-                   "N1 entity is neither payer (PR) nor payee (PE); ignored");
-    }
-}
-
-static void seg_ref_header(remit_835 *r, const x12_segment *s)
-{
-    remit_payment *p = &r->pay;
-    x12_str q = x12_elem(s, 1);
-    if (r->state == S_HEADER && EQ(q, "EV"))
-        cpe(r, s, 2, p->receiver_id, sizeof p->receiver_id);
-    else if (r->state == S_PAYER && EQ(q, "2U"))
-        cpe(r, s, 2, p->payer_ref, sizeof p->payer_ref);
-    else if (r->state == S_PAYEE && EQ(q, "TJ") && !p->payee_tax_id[0])
-        cpe(r, s, 2, p->payee_tax_id, sizeof p->payee_tax_id);
-}
-
-/* --- claim -------------------------------------------------------------------- */
 
 static void line_finalize(remit_835 *r, unsigned i, unsigned adj_end, unsigned rem_end)
 {
@@ -431,7 +160,7 @@ static void line_finalize(remit_835 *r, unsigned i, unsigned adj_end, unsigned r
     l->balanced = l->charge - l->paid == l->adj_total;
 }
 
-static void finish_claim(remit_835 *r)
+void r835_finish_claim(remit_835 *r)
 {
     if (!r->claim_open)
         return;
@@ -455,9 +184,9 @@ static void finish_claim(remit_835 *r)
             char a[24], b[24], d[24], e[24], x[128];
             snprintf(x, sizeof x, "SVC02 - SVC03 = %s - %s = %s", x12_cents_str(l->charge, a),
                      x12_cents_str(l->paid, b), x12_cents_str(l->charge - l->paid, d));
-            diag(r, &l->pos, "SVC", X12_SEV_ERROR, 3, "835.balance.line", 3, 0, x,
-                 "service line %u of claim %u: line adjustments total %s", i + 1, c->index,
-                 x12_cents_str(l->adj_total, e));
+            r835_diag(r, &l->pos, "SVC", X12_SEV_ERROR, 3, "835.balance.line", 3, 0, x,
+                      "service line %u of claim %u: line adjustments total %s", i + 1, c->index,
+                      x12_cents_str(l->adj_total, e));
         }
     }
     c->lines = r->lines;
@@ -467,9 +196,9 @@ static void finish_claim(remit_835 *r)
         char a[24], b[24], d[24], e[24], f[24], x[128];
         snprintf(x, sizeof x, "CLP03 - CLP04 = %s - %s = %s", x12_cents_str(c->charge, a),
                  x12_cents_str(c->paid, b), x12_cents_str(c->charge - c->paid, d));
-        diag(r, &c->pos, "CLP", X12_SEV_ERROR, 3, "835.balance.claim", 4, 0, x,
-             "claim %u: claim adjustments %s + line adjustments %s do not balance", c->index,
-             x12_cents_str(c->adj_total, e), x12_cents_str(c->line_adj_total, f));
+        r835_diag(r, &c->pos, "CLP", X12_SEV_ERROR, 3, "835.balance.claim", 4, 0, x,
+                  "claim %u: claim adjustments %s + line adjustments %s do not balance", c->index,
+                  x12_cents_str(c->adj_total, e), x12_cents_str(c->line_adj_total, f));
     }
     c->is_reversal = c->status_code == 22;
     c->is_correction = !c->is_reversal && r->last_reversal[0] && !strcmp(r->last_reversal, c->pcn);
@@ -490,8 +219,8 @@ static const char *const CLP02_CODES[] = {"1", "2", "3", "4", "19", "20", "21", 
 
 static void seg_clp(remit_835 *r, const x12_segment *s)
 {
-    finish_claim(r);
-    send_payment(r);
+    r835_finish_claim(r);
+    r835_send_payment(r);
     remit_claim *c = &r->claim;
     memset(c, 0, sizeof *c);
     r->claim_open = 1;
@@ -502,8 +231,8 @@ static void seg_clp(remit_835 *r, const x12_segment *s)
     c->index = r->pay.nclaims + 1;
     cpe(r, s, 1, c->pcn, sizeof c->pcn);
     if (!c->pcn[0])
-        diag(r, &s->pos, "CLP", X12_SEV_ERROR, 2, "835.clp.pcn", 1, 0, "the patient control number",
-             "CLP01 is empty: the claim cannot be matched by its patient control number");
+        r835_diag(r, &s->pos, "CLP", X12_SEV_ERROR, 2, "835.clp.pcn", 1, 0, "the patient control number",
+                  "CLP01 is empty: the claim cannot be matched by its patient control number");
     x12_str st = x12_elem(s, 2);
     cp(r, s, 2, st, c->status, sizeof c->status);
     int known = 0;
@@ -512,8 +241,8 @@ static void seg_clp(remit_835 *r, const x12_segment *s)
     if (known)
         c->status_code = atoi(c->status);
     else
-        diag_found(r, s, X12_SEV_ERROR, 2, "835.clp.status", 2, 0, st,
-                   "1, 2, 3, 4, 19, 20, 21, 22, 23 or 25", "CLP02 claim status code is not valid");
+        r835_diag_found(r, s, X12_SEV_ERROR, 2, "835.clp.status", 2, 0, st,
+                        "1, 2, 3, 4, 19, 20, 21, 22, 23 or 25", "CLP02 claim status code is not valid");
     money(r, s, 3, 1, "total claim charge", &c->charge);
     money(r, s, 4, 1, "claim payment", &c->paid);
     c->has_patient_resp = money(r, s, 5, 0, "patient responsibility", &c->patient_resp) == 1;
@@ -534,8 +263,8 @@ static void seg_cas(remit_835 *r, const x12_segment *s)
 {
     x12_str g = x12_elem(s, 1);
     if (!cas_group_ok(g))
-        diag_found(r, s, X12_SEV_ERROR, 2, "835.cas.group", 1, 0, g, "CO, PR, OA, PI or CR",
-                   "CAS01 claim adjustment group code is not valid");
+        r835_diag_found(r, s, X12_SEV_ERROR, 2, "835.cas.group", 1, 0, g, "CO, PR, OA, PI or CR",
+                        "CAS01 claim adjustment group code is not valid");
     int any = 0;
     for (unsigned t = 0; t < 6; t++) {
         unsigned e = 2 + 3 * t;
@@ -544,12 +273,12 @@ static void seg_cas(remit_835 *r, const x12_segment *s)
             continue;
         any = 1;
         if (!reason.len) {
-            diag(r, &s->pos, "CAS", X12_SEV_ERROR, 2, "835.cas.reason.missing", (int)e, 0,
-                 "a claim adjustment reason code", "CAS adjustment without a reason code");
+            r835_diag(r, &s->pos, "CAS", X12_SEV_ERROR, 2, "835.cas.reason.missing", (int)e, 0,
+                      "a claim adjustment reason code", "CAS adjustment without a reason code");
         } else if (!is_code(reason, 1, 5)) {
-            diag_found(r, s, X12_SEV_ERROR, 2, "835.cas.reason.invalid", (int)e, 0, reason,
-                       "a claim adjustment reason code (1-5 letters or digits)",
-                       "CAS reason code is not valid");
+            r835_diag_found(r, s, X12_SEV_ERROR, 2, "835.cas.reason.invalid", (int)e, 0, reason,
+                            "a claim adjustment reason code (1-5 letters or digits)",
+                            "CAS reason code is not valid");
         }
         int64_t cents;
         if (money(r, s, (int)e + 1, 1, "adjustment amount", &cents) != 1)
@@ -563,8 +292,8 @@ static void seg_cas(remit_835 *r, const x12_segment *s)
         x12_copy(qty, a->quantity, sizeof a->quantity);
     }
     if (!any)
-        diag(r, &s->pos, "CAS", X12_SEV_ERROR, 2, "835.cas.empty", 2, 0,
-             "at least one reason code and amount", "CAS without any adjustment");
+        r835_diag(r, &s->pos, "CAS", X12_SEV_ERROR, 2, "835.cas.empty", 2, 0,
+                  "at least one reason code and amount", "CAS without any adjustment");
 }
 
 static void person(remit_835 *r, const x12_segment *s, remit_person *p)
@@ -666,9 +395,9 @@ static void proc_from(remit_835 *r, const x12_segment *s, int elem, char *q, cha
         if (comp[i].len)
             cp(r, s, elem, comp[i], mod[(*nmod)++], 3);
     if (required && (!comp[0].len || !comp[1].len))
-        diag_found(r, s, X12_SEV_ERROR, 2, "835.svc.procedure", elem, comp[0].len ? 2 : 1,
-                   x12_elem(s, (unsigned)elem), "qualifier:procedure code[:modifiers]",
-                   "SVC01 composite lacks its qualifier or procedure code");
+        r835_diag_found(r, s, X12_SEV_ERROR, 2, "835.svc.procedure", elem, comp[0].len ? 2 : 1,
+                        x12_elem(s, (unsigned)elem), "qualifier:procedure code[:modifiers]",
+                        "SVC01 composite lacks its qualifier or procedure code");
 }
 
 /* Room for n lines in the three parallel arrays. */
@@ -701,8 +430,8 @@ static void seg_svc(remit_835 *r, const x12_segment *s)
 {
     if (!lines_reserve(r, r->nlines + 1)) {
         if (!r->claim.truncated)
-            diag(r, &s->pos, "SVC", X12_SEV_ERROR, 2, "835.limit.lines", 0, 0, NULL,
-                 "more than %d service lines in one claim; the rest are dropped", REMIT_MAX_LINES);
+            r835_diag(r, &s->pos, "SVC", X12_SEV_ERROR, 2, "835.limit.lines", 0, 0, NULL,
+                      "more than %d service lines in one claim; the rest are dropped", REMIT_MAX_LINES);
         r->claim.truncated = 1;
         r->state = S_SKIP; /* the rest of this line has nowhere to go */
         return;
@@ -721,8 +450,8 @@ static void seg_svc(remit_835 *r, const x12_segment *s)
     l->units_x100 = 100;
     x12_str u = x12_elem(s, 5);
     if (u.len && x12_parse_cents(u.p, u.len, &l->units_x100) != CH_OK) {
-        diag_found(r, s, X12_SEV_ERROR, 1, "835.svc.units", 5, 0, u, "a decimal number",
-                   "SVC05 units of service paid is not a number");
+        r835_diag_found(r, s, X12_SEV_ERROR, 1, "835.svc.units", 5, 0, u, "a decimal number",
+                        "SVC05 units of service paid is not a number");
         l->units_x100 = 100;
     }
     if (x12_elem(s, 6).len)
@@ -769,8 +498,8 @@ static void seg_line(remit_835 *r, const x12_segment *s)
 
 static void seg_plb(remit_835 *r, const x12_segment *s)
 {
-    finish_claim(r);
-    send_payment(r);
+    r835_finish_claim(r);
+    r835_send_payment(r);
     r->state = S_TRAILER;
     remit_plb plb;
     memset(&plb, 0, sizeof plb);
@@ -778,8 +507,8 @@ static void seg_plb(remit_835 *r, const x12_segment *s)
     cpe(r, s, 1, plb.provider_id, sizeof plb.provider_id);
     cpe(r, s, 2, plb.fiscal_date, sizeof plb.fiscal_date);
     if (!plb.provider_id[0])
-        diag(r, &s->pos, "PLB", X12_SEV_ERROR, 2, "835.plb.provider", 1, 0, "the provider identifier",
-             "PLB01 provider identifier is missing");
+        r835_diag(r, &s->pos, "PLB", X12_SEV_ERROR, 2, "835.plb.provider", 1, 0, "the provider identifier",
+                  "PLB01 provider identifier is missing");
     for (int i = 0; i < REMIT_PLB_PAIRS; i++) {
         int e = 3 + 2 * i;
         x12_str id = x12_elem(s, (unsigned)e), amt = x12_elem(s, (unsigned)e + 1);
@@ -788,9 +517,9 @@ static void seg_plb(remit_835 *r, const x12_segment *s)
         x12_str comp[2];
         split_composite(r, s, e, comp, 2);
         if (!is_code(comp[0], 2, 2))
-            diag_found(r, s, X12_SEV_ERROR, 2, "835.plb.reason", e, 1, comp[0],
-                       "a 2-character adjustment reason code (WO, L6, FB, 72, ...)",
-                       "PLB adjustment reason code is not valid");
+            r835_diag_found(r, s, X12_SEV_ERROR, 2, "835.plb.reason", e, 1, comp[0],
+                            "a 2-character adjustment reason code (WO, L6, FB, 72, ...)",
+                            "PLB adjustment reason code is not valid");
         int64_t cents;
         if (money(r, s, e + 1, 1, "provider adjustment amount", &cents) != 1)
             continue;
@@ -816,25 +545,25 @@ void remit_835_feed(remit_835 *r, const x12_segment *s)
         return;
     /* envelopes first: they close whatever is open */
     if (IS(s, "ST")) {
-        end_payment(r, 0, &s->pos);
+        r835_end_payment(r, 0, &s->pos);
         if (EQ(x12_elem(s, 1), "835")) {
-            start_payment(r, s);
+            r835_start_payment(r, s);
         } else {
             char id[8];
             x12_copy(x12_elem(s, 1), id, sizeof id);
-            diag(r, &s->pos, "ST", X12_SEV_WARNING, 2, "835.set.other", 1, 0, "835",
-                 "transaction set %s is not an 835; skipped", id);
+            r835_diag(r, &s->pos, "ST", X12_SEV_WARNING, 2, "835.set.other", 1, 0, "835",
+                      "transaction set %s is not an 835; skipped", id);
             r->state = S_SKIP;
         }
         return;
     }
     if (IS(s, "SE")) {
-        end_payment(r, 1, &s->pos);
+        r835_end_payment(r, 1, &s->pos);
         r->state = S_OUT;
         return;
     }
     if (IS(s, "ISA") || IS(s, "GS") || IS(s, "GE") || IS(s, "IEA")) {
-        end_payment(r, 0, &s->pos);
+        r835_end_payment(r, 0, &s->pos);
         r->state = S_OUT;
         if (IS(s, "ISA")) {
             x12_copy(x12_elem(s, 6), r->isa_sender, sizeof r->isa_sender);
@@ -860,8 +589,8 @@ void remit_835_feed(remit_835 *r, const x12_segment *s)
         return;
     }
     if (IS(s, "LX") || IS(s, "TS3") || IS(s, "TS2")) {
-        finish_claim(r);
-        send_payment(r);
+        r835_finish_claim(r);
+        r835_send_payment(r);
         r->state = S_LX;
         return;
     }
@@ -870,13 +599,13 @@ void remit_835_feed(remit_835 *r, const x12_segment *s)
     case S_PAYER:
     case S_PAYEE:
         if (IS(s, "BPR"))
-            seg_bpr(r, s);
+            r835_seg_bpr(r, s);
         else if (IS(s, "TRN"))
-            seg_trn_header(r, s);
+            r835_seg_trn(r, s);
         else if (IS(s, "N1"))
-            seg_n1(r, s);
+            r835_seg_n1(r, s);
         else if (IS(s, "REF"))
-            seg_ref_header(r, s);
+            r835_seg_ref(r, s);
         else if (IS(s, "DTM") && EQ(x12_elem(s, 1), "405"))
             cpe(r, s, 2, r->pay.production_date, sizeof r->pay.production_date);
         break;
@@ -887,8 +616,8 @@ void remit_835_feed(remit_835 *r, const x12_segment *s)
         }
         if (t0 == 'N' || t0 == 'M') { /* NM1, MIA, MOA belong to the claim */
             char t[4];
-            diag(r, &s->pos, tagname(s, t), X12_SEV_WARNING, 2, "835.segment.order", 0, 0, NULL,
-                 "claim-level segment after a service line; read as part of the claim");
+            r835_diag(r, &s->pos, r835_tag(s, t), X12_SEV_WARNING, 2, "835.segment.order", 0, 0, NULL,
+                      "claim-level segment after a service line; read as part of the claim");
             /* MIA / MOA remarks here would land in the line's range: left out */
             if (IS(s, "NM1"))
                 seg_nm1_claim(r, s);
@@ -924,8 +653,8 @@ void remit_835_feed(remit_835 *r, const x12_segment *s)
     case S_TRAILER:
         if (IS(s, "SVC") || IS(s, "CAS")) {
             char t[4];
-            diag(r, &s->pos, tagname(s, t), X12_SEV_ERROR, 2, "835.segment.orphan", 0, 0, "CLP first",
-                 "%s outside a claim (no CLP before it); ignored", t);
+            r835_diag(r, &s->pos, r835_tag(s, t), X12_SEV_ERROR, 2, "835.segment.orphan", 0, 0, "CLP first",
+                      "%s outside a claim (no CLP before it); ignored", t);
         }
         break;
     case S_OUT:
@@ -936,77 +665,13 @@ void remit_835_feed(remit_835 *r, const x12_segment *s)
 
 void remit_835_finish(remit_835 *r)
 {
-    end_payment(r, 0, &r->last_pos);
-}
-
-remit_835 *remit_835_new(const char *name, const remit_835_events *events, x12_diag_fn on_diag,
-                         void *diag_ctx)
-{
-    remit_835 *r = calloc(1, sizeof *r);
-    if (!r)
-        return NULL;
-    snprintf(r->name, sizeof r->name, "%s", name ? name : "");
-    if (events)
-        r->ev = *events;
-    r->on_diag = on_diag;
-    r->diag_ctx = diag_ctx;
-    return r;
-}
-
-const remit_835_stats *remit_835_stats_get(const remit_835 *r) { return &r->st; }
-
-void remit_835_free(remit_835 *r)
-{
-    if (!r)
-        return;
-    free(r->lines);
-    free(r->line_adj0);
-    free(r->line_rem0);
-    free(r->adj);
-    free(r->rem);
-    free(r);
-}
-
-/* --- whole inputs ------------------------------------------------------------- */
-
-static void sink_feed(void *o, const x12_segment *s) { remit_835_feed(o, s); }
-static void sink_finish(void *o) { remit_835_finish(o); }
-/* Tokenizer and envelope problems count against the payment and claim being
- * read, so a set that fails validation is flagged though it is still read. */
-static void sink_count(void *o, const x12_diag *d) { count(o, d->severity, d->level); }
-
-static ch_code read_any(int fd, const void *buf, size_t len, const char *name,
-                        const remit_835_events *events, x12_diag_fn on_diag, void *diag_ctx,
-                        remit_835_stats *stats, ch_error *err)
-{
-    remit_835 *r = remit_835_new(name, events, on_diag, diag_ctx);
-    if (!r)
-        return ch_error_set(err, CH_ERR_NOMEM, "%s: out of memory", name);
-    x12_sink sink = {sink_feed, sink_finish, sink_count, r};
-    ch_code c = buf ? x12_stream_mem(buf, len, name, &sink, on_diag, diag_ctx, err)
-                    : x12_stream_fd(fd, name, &sink, on_diag, diag_ctx, err);
-    if (stats)
-        *stats = r->st;
-    remit_835_free(r);
-    return c;
-}
-
-ch_code remit_835_read_fd(int fd, const char *name, const remit_835_events *events,
-                          x12_diag_fn on_diag, void *diag_ctx, remit_835_stats *stats,
-                          ch_error *err)
-{
-    return read_any(fd, NULL, 0, name, events, on_diag, diag_ctx, stats, err);
-}
-
-ch_code remit_835_read_mem(const void *buf, size_t len, const char *name,
-                           const remit_835_events *events, x12_diag_fn on_diag, void *diag_ctx,
-                           remit_835_stats *stats, ch_error *err)
-{
-    return read_any(-1, buf ? buf : "", len, name, events, on_diag, diag_ctx, stats, err);
+    r835_end_payment(r, 0, &r->last_pos);
 }
 
 /* --- helpers ------------------------------------------------------------------ */
 
+/* Public (remit_835.h), and here rather than with the other helpers in
+ * remit_835_api.c: every claim and line is summed with it, inlined. */
 int64_t remit_adj_sum(const remit_adj *adj, unsigned n, const char *group)
 {
     int64_t sum = 0;
@@ -1014,56 +679,4 @@ int64_t remit_adj_sum(const remit_adj *adj, unsigned n, const char *group)
         if (!group || !strcmp(adj[i].group, group))
             sum += adj[i].amount;
     return sum;
-}
-
-remit_outcome remit_claim_outcome(const remit_claim *c)
-{
-    if (c->status_code == 22)
-        return REMIT_REVERSAL;
-    if (c->status_code == 4 || (c->paid == 0 && c->patient_resp == 0 && c->pr_total == 0))
-        return REMIT_DENIED;
-    /* a line that was charged, not paid and not owed by the patient was denied */
-    for (unsigned i = 0; i < c->nlines; i++) {
-        const remit_line *l = &c->lines[i];
-        if (l->charge > 0 && l->paid == 0 && l->pr_total == 0)
-            return REMIT_PARTIAL;
-    }
-    return REMIT_PAID;
-}
-
-const char *remit_outcome_name(remit_outcome o)
-{
-    switch (o) {
-    case REMIT_PAID: return "paid";
-    case REMIT_PARTIAL: return "partial";
-    case REMIT_DENIED: return "denied";
-    case REMIT_REVERSAL: return "reversal";
-    }
-    return "unknown";
-}
-
-const char *remit_claim_ref(const remit_claim *c, const char *qual)
-{
-    for (unsigned i = 0; i < c->nrefs; i++)
-        if (!strcmp(c->refs[i].qual, qual))
-            return c->refs[i].value;
-    return NULL;
-}
-
-int remit_claim_amt(const remit_claim *c, const char *qual, int64_t *amount)
-{
-    for (unsigned i = 0; i < c->namts; i++)
-        if (!strcmp(c->amts[i].qual, qual)) {
-            *amount = c->amts[i].amount;
-            return 1;
-        }
-    *amount = 0;
-    return 0;
-}
-
-char *remit_payment_key(const remit_payment *p, char *buf, size_t size)
-{
-    const char *payer = p->trace_payer[0] ? p->trace_payer : p->payer_id[0] ? p->payer_id : p->payer_name;
-    snprintf(buf, size, "%s/%s", payer, p->trace);
-    return buf;
 }
