@@ -438,7 +438,8 @@ ch_code ledger_money_posted_today(ledger *l, const ledger_scope *scope, const ch
 
 /* --- what comes back: acknowledgments, claim statuses, remittances (schema 3) ---
  *
- * Implemented in ledger_remit.c.  Reconciliation (engine/reconcile.h) calls
+ * Implemented in ledger_remit.c (storing), ledger_remit_match.c (lookups)
+ * and ledger_remit_read.c (reading back).  Reconciliation (engine/reconcile.h) calls
  * these inside one transaction per file; a remittance is identified by its
  * payer and trace key (TRN03/TRN02) and is never posted twice.
  */
