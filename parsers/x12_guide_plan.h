@@ -1,7 +1,8 @@
 /*
  * x12_guide_plan.h - the guide reader's precomputation for the validator's
- * fast paths (x12_guide.c calls these while it reads a table; not a public
- * API).  Each fills fields of the tables it is given and allocates nothing.
+ * fast paths (x12_guide_build.c calls these while it reads a table; not a
+ * public API).  Each fills fields of the tables it is given and allocates
+ * nothing.
  */
 #ifndef X12_GUIDE_PLAN_H
 #define X12_GUIDE_PLAN_H

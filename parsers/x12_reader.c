@@ -6,8 +6,13 @@
  * `end`, the unconsumed tail is moved to the front and the buffer refilled,
  * so a segment is always contiguous and the views handed out are zero-copy.
  * In memory mode buf is the caller's memory and nothing is ever read.
+ *
+ * This file is the hot path: the buffer, the scan for separators, the
+ * positions, x12_next itself.  The cold parts are elsewhere: the ISA and
+ * its delimiters in x12_isa.c, BIN/BDS segments in x12_binary.c, element
+ * access in x12_elements.c; the reader struct is in x12_reader_int.h.
  */
-#include "x12_reader.h"
+#include "x12_reader_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,45 +23,10 @@
 #include <emmintrin.h>
 #endif
 
-enum state { S_SEEK_ISA, S_IN_ISA, S_DONE, S_FAILED };
-
-struct x12_reader {
-    int fd;          /* -1 in memory mode */
-    char *own;       /* our buffer (fd mode), with X12_SEG_PAD bytes of
-                        slack before and after it (see x12_segment) */
-    const char *buf; /* bytes: own, or the caller's memory */
-    size_t cap, start, end;
-    uint64_t base;   /* stream offset of buf[0] */
-    int eof;
-    size_t max_segment;
-    size_t read_size;
-    enum state state;
-    int seen_isa;    /* an ISA was found in this stream */
-    int leave;       /* envelope to close before the next segment: 'S','G','I' */
-    x12_delims d;
-    char vd[4][16];  /* element, segment, component, repetition separator,
-                        16 times each: loaded, not rebuilt, per segment */
-    x12_pos pos;
-    int too_many;    /* the segment being scanned has > X12_MAX_ELEMENTS */
-    int classify;    /* opts.classify */
-    unsigned cls;    /* X12_CLS_* of the segment being scanned */
-    uint32_t elem_end[X12_MAX_ELEMENTS + 1];
-    uint64_t cbits[X12_CLS_MAX / 64 + 1]; /* + 1: see scan_impl's last block */
-    x12_diag_fn on_diag;
-    void *diag_ctx;
-    unsigned nwarn, nerr;
-    ch_error err;
-    char name[256];
-};
-
 /* ---- diagnostics --------------------------------------------------------- */
 
-static void report(x12_reader *r, x12_severity sev, const char *code,
-                   const char *tag, const char *ta1, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-
-static void report(x12_reader *r, x12_severity sev, const char *code,
-                   const char *tag, const char *ta1, const char *fmt, ...)
+void xr_report(x12_reader *r, x12_severity sev, const char *code,
+               const char *tag, const char *ta1, const char *fmt, ...)
 {
     x12_diag d;
     x12_diag_init(&d, r->name, &r->pos, sev, 1, code);
@@ -77,18 +47,15 @@ static void report(x12_reader *r, x12_severity sev, const char *code,
 }
 
 /* A problem reading cannot get past: report it, remember it, stop. */
-static int fail(x12_reader *r, ch_code code, const char *dcode, const char *ta1,
-                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static int fail(x12_reader *r, ch_code code, const char *dcode, const char *ta1,
-                const char *fmt, ...)
+int xr_fail(x12_reader *r, ch_code code, const char *dcode, const char *ta1,
+            const char *fmt, ...)
 {
     char msg[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    report(r, X12_SEV_FATAL, dcode, NULL, ta1, "%s", msg);
+    xr_report(r, X12_SEV_FATAL, dcode, NULL, ta1, "%s", msg);
     ch_error_set(&r->err, code, "%s: byte %llu: %s", r->name,
                  (unsigned long long)r->pos.offset, msg);
     r->state = S_FAILED;
@@ -121,7 +88,7 @@ static size_t fill(x12_reader *r, size_t need)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            fail(r, CH_ERR_IO, "io.read", NULL, "read error: %s", strerror(errno));
+            xr_fail(r, CH_ERR_IO, "io.read", NULL, "read error: %s", strerror(errno));
             return (size_t)-1;
         }
         if (n == 0)
@@ -129,19 +96,6 @@ static size_t fill(x12_reader *r, size_t need)
         r->end += (size_t)n;
     }
     return r->end - r->start;
-}
-
-static inline int is_alnum(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-
-static inline int is_space(unsigned char c)
-{
-    /* ' ' '\t' '\n' '\v' '\f' '\r' as bits: one test on the way between segments */
-    const uint64_t spaces = (uint64_t)1 << ' ' | (uint64_t)1 << '\t' | (uint64_t)1 << '\n' |
-                            (uint64_t)1 << '\v' | (uint64_t)1 << '\f' | (uint64_t)1 << '\r';
-    return c <= ' ' && ((spaces >> c) & 1);
 }
 
 /* Skip whitespace between segments.  Returns 0 at end of input, -1 on error. */
@@ -160,209 +114,11 @@ static int skip_space(x12_reader *r)
     }
 }
 
-/* ---- ISA ----------------------------------------------------------------- */
-
-/* The fixed widths of ISA01..ISA16 (5010 and 4010 alike). */
-static const unsigned char isa_width[17] = {0, 2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1};
-/* TA105 note code to send when an ISA field has the wrong width. */
-static const char *const isa_ta1[17] = {
-    NULL, "010", "011", "012", "013", "005", "006", "007", "008",
-    "014", "015", "016", "017", "018", "019", "020", "027"};
-
-static int is_isa_start(const char *p, size_t avail)
-{
-    return avail >= 4 && p[0] == 'I' && p[1] == 'S' && p[2] == 'A' && !is_alnum((unsigned char)p[3]) &&
-           !is_space((unsigned char)p[3]);
-}
-
-static const char *delim_name(char c, char *buf, size_t size)
-{
-    if (c == '\n')
-        return "LF";
-    if (c == '\r')
-        return "CR";
-    if ((unsigned char)c < 0x20 || (unsigned char)c >= 0x7f)
-        snprintf(buf, size, "0x%02X", (unsigned char)c);
-    else
-        snprintf(buf, size, "'%c'", c);
-    return buf;
-}
-
-/*
- * Read the delimiters of the ISA at r->start.  The ISA is meant to be 106
- * bytes with every field at a fixed column; when it is not, but its sixteen
- * element separators can still be found, the delimiters are taken from there
- * and the bad widths reported (real payers send such files).
- */
-static int read_isa(x12_reader *r)
-{
-    size_t avail = fill(r, 512);
-    if (avail == (size_t)-1)
-        return X12_FAIL;
-    const char *p = r->buf + r->start;
-    /* diagnostics about this ISA carry the position it is about to get */
-    r->pos.offset = r->base + r->start;
-    r->pos.seg_no++;
-    r->pos.seg_in_isa = 1;
-    r->pos.seg_in_st = 0;
-    if (avail < 4)
-        return fail(r, CH_ERR_SYNTAX, "isa.short", "023", "ISA is cut short: the file ends after %zu bytes", avail);
-
-    char es = p[3], b1[8], b2[8];
-    /* Find the sixteen element separators. */
-    size_t sep[17] = {0};
-    unsigned nsep = 0;
-    size_t limit = avail < 512 ? avail : 512;
-    for (size_t i = 3; i < limit && nsep < 16; i++)
-        if (p[i] == es)
-            sep[++nsep] = i;
-    if (nsep < 16)
-        return fail(r, CH_ERR_SYNTAX, "isa.malformed", "022",
-                    "malformed ISA: found %u of its 16 element separators %s", nsep,
-                    delim_name(es, b1, sizeof b1));
-    size_t isa16 = sep[16] + 1;
-    if (isa16 + 1 >= avail)
-        return fail(r, CH_ERR_SYNTAX, "isa.short", "023", "ISA is cut short before its segment terminator");
-    char comp = p[isa16], term = p[isa16 + 1];
-
-    /* Field widths: a fixed ISA is 106 bytes. */
-    int fixed = (isa16 == 104);
-    for (unsigned f = 1; f <= 16 && fixed; f++) {
-        size_t w = (f < 16 ? sep[f + 1] : isa16 + 1) - sep[f] - 1;
-        if (w != isa_width[f])
-            fixed = 0;
-    }
-    if (!fixed) {
-        for (unsigned f = 1; f <= 16; f++) {
-            size_t w = (f < 16 ? sep[f + 1] : isa16 + 1) - sep[f] - 1;
-            if (w != isa_width[f]) {
-                x12_diag d;
-                x12_diag_init(&d, r->name, &r->pos, X12_SEV_ERROR, 1, "isa.width");
-                memcpy(d.tag, "ISA", 4);
-                d.elem = (int)f;
-                snprintf(d.ta1, sizeof d.ta1, "%s", isa_ta1[f]);
-                snprintf(d.ik4, sizeof d.ik4, "%s", w < isa_width[f] ? "4" : "5");
-                x12_diag_msg(&d, "ISA%02u is %zu characters wide; the ISA is fixed-width", f, w);
-                x12_diag_expected(&d, "exactly %u characters (an ISA is 106 bytes)", isa_width[f]);
-                r->nerr++;
-                if (r->on_diag)
-                    r->on_diag(r->diag_ctx, &d);
-            }
-        }
-    }
-
-    if (is_alnum((unsigned char)es) || is_space((unsigned char)es))
-        return fail(r, CH_ERR_SYNTAX, "delim.element", "026",
-                    "element separator %s is a letter, digit or space", delim_name(es, b1, sizeof b1));
-    if (is_alnum((unsigned char)comp) || is_space((unsigned char)comp))
-        return fail(r, CH_ERR_SYNTAX, "delim.component", "027",
-                    "component separator (ISA16) %s is a letter, digit or space", delim_name(comp, b1, sizeof b1));
-    if (is_alnum((unsigned char)term) || term == ' ')
-        return fail(r, CH_ERR_SYNTAX, "delim.segment", "004",
-                    "segment terminator %s is a letter, digit or space", delim_name(term, b1, sizeof b1));
-    if (comp == es || term == es || term == comp)
-        return fail(r, CH_ERR_SYNTAX, "delim.same", "026",
-                    "delimiters must differ: element %s, component %s, segment %s",
-                    delim_name(es, b1, sizeof b1), delim_name(comp, b2, sizeof b2),
-                    delim_name(term, (char[8]){0}, 8));
-
-    /* ISA11: the repetition separator from 00501 on; 'U' before. */
-    char rep = p[sep[11] + 1];
-    size_t w11 = sep[12] - sep[11] - 1;
-    char ver[6] = {0};
-    size_t w12 = sep[13] - sep[12] - 1;
-    memcpy(ver, p + sep[12] + 1, w12 < 5 ? w12 : 5);
-    if (w11 != 1 || is_alnum((unsigned char)rep) || is_space((unsigned char)rep) || rep == es ||
-        rep == comp || rep == term) {
-        if (strcmp(ver, "00501") >= 0 && w11 == 1) {
-            x12_diag d;
-            x12_diag_init(&d, r->name, &r->pos, X12_SEV_WARNING, 1, "delim.repetition");
-            memcpy(d.tag, "ISA", 4);
-            d.elem = 11;
-            x12_diag_found(&d, &rep, 1);
-            x12_diag_msg(&d, "ISA11 is not usable as a repetition separator in version %s; "
-                             "the interchange is read without repetitions", ver);
-            x12_diag_expected(&d, "a special character distinct from the other delimiters");
-            r->nwarn++;
-            if (r->on_diag)
-                r->on_diag(r->diag_ctx, &d);
-        }
-        rep = '\0';
-    }
-    r->pos.seg_no--; /* enter() counts the ISA itself */
-    r->d.element = es;
-    r->d.component = comp;
-    r->d.repetition = rep;
-    r->d.segment = term;
-    memset(r->vd[0], es, 16);
-    memset(r->vd[1], term, 16);
-    memset(r->vd[2], comp, 16);
-    memset(r->vd[3], rep, 16);
-    return X12_SEGMENT;
-}
-
-/* Look for the next ISA from r->start, skipping (and reporting) other text. */
-static int seek_isa(x12_reader *r)
-{
-    if (r->base + r->start == 0 && !r->seen_isa) {
-        size_t n = fill(r, 4);
-        if (n == (size_t)-1)
-            return X12_FAIL;
-        const unsigned char *u = (const unsigned char *)r->buf + r->start;
-        if (n >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF)))
-            return fail(r, CH_ERR_SYNTAX, "encoding.utf16", NULL,
-                        "the file is UTF-16 (byte-order mark %02X %02X); X12 must be ASCII or UTF-8",
-                        u[0], u[1]);
-        if (n >= 4 && ((u[0] == 'I' && u[1] == 0) || (u[0] == 0 && u[1] == 'I')))
-            return fail(r, CH_ERR_SYNTAX, "encoding.utf16", NULL,
-                        "the file is UTF-16 (NUL bytes between characters); X12 must be ASCII or UTF-8");
-        if (n >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) {
-            r->pos.offset = 0;
-            report(r, X12_SEV_WARNING, "encoding.bom", NULL, NULL, "UTF-8 byte-order mark skipped");
-            r->start += 3;
-        }
-    }
-    int sp = skip_space(r);
-    if (sp <= 0)
-        return sp < 0 ? X12_FAIL : X12_END;
-
-    uint64_t from = r->base + r->start;
-    uint64_t skipped = 0;
-    for (;;) {
-        size_t avail = fill(r, 4);
-        if (avail == (size_t)-1)
-            return X12_FAIL;
-        const char *p = r->buf + r->start;
-        if (is_isa_start(p, avail))
-            break;
-        if (avail < 4 && r->eof) {
-            skipped += avail;
-            r->start = r->end;
-            break;
-        }
-        /* Not at an ISA: skip to the next 'I' that could start one. */
-        const char *q = memchr(p + 1, 'I', avail - 1);
-        size_t step = q ? (size_t)(q - p) : (avail > 3 ? avail - 3 : avail);
-        r->start += step;
-        skipped += step;
-    }
-    if (skipped) {
-        r->pos.offset = from;
-        if (!r->seen_isa && r->start == r->end && r->eof)
-            return fail(r, CH_ERR_SYNTAX, "isa.missing", "023",
-                        "no ISA segment found: the file does not begin an X12 interchange (%llu bytes read)",
-                        (unsigned long long)skipped);
-        if (!r->seen_isa)
-            report(r, X12_SEV_WARNING, "text.before_isa", NULL, NULL,
-                   "%llu bytes of text before the first ISA skipped", (unsigned long long)skipped);
-        else
-            report(r, X12_SEV_ERROR, "text.outside", NULL, NULL,
-                   "%llu bytes outside any interchange (after an IEA) skipped", (unsigned long long)skipped);
-    }
-    if (r->start == r->end && r->eof)
-        return X12_END;
-    return read_isa(r);
-}
+/* For the cold files (x12_isa.c, x12_binary.c).  fill and skip_space stay
+ * static, so x12_next is compiled as when all was one file: skip_space
+ * inlined, fill called. */
+size_t xr_fill(x12_reader *r, size_t need) { return fill(r, need); }
+int xr_skip_space(x12_reader *r) { return skip_space(r); }
 
 /* ---- segments ------------------------------------------------------------ */
 
@@ -395,82 +151,6 @@ static inline int tag_ok(const char *p, size_t n)
     return c & 1;
 }
 
-/* Parse up to 15 decimal digits; -1 if none or not digits. */
-static long long parse_len(const char *p, size_t n)
-{
-    if (n == 0 || n > 15)
-        return -1;
-    long long v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return -1;
-        v = v * 10 + (p[i] - '0');
-    }
-    return v;
-}
-
-/*
- * A BIN or BDS segment: the length element says how many bytes of payload
- * follow, and those bytes may include the segment terminator.  On return
- * *len is the segment length (without terminator).  Returns 1 when the
- * segment was measured, 0 when it is not a binary segment or its length
- * element is unusable (read it as text), X12_FAIL on a fatal problem.
- */
-static int binary_segment(x12_reader *r, size_t *len)
-{
-    const char *p = r->buf + r->start;
-    char es = r->d.element;
-    unsigned len_elem;
-    if (p[0] == 'B' && p[1] == 'I' && p[2] == 'N' && p[3] == es)
-        len_elem = 1;
-    else if (p[0] == 'B' && p[1] == 'D' && p[2] == 'S' && p[3] == es)
-        len_elem = 2;
-    else
-        return 0;
-    /* Find the length element: at most 2 short elements in. */
-    size_t avail = fill(r, 64);
-    if (avail == (size_t)-1)
-        return X12_FAIL;
-    p = r->buf + r->start;
-    size_t i = 4, el_start = 4;
-    unsigned el = 1;
-    while (i < avail && el < len_elem) {
-        if (p[i] == es) {
-            el++;
-            el_start = i + 1;
-        }
-        i++;
-    }
-    i = el_start;
-    while (i < avail && p[i] != es && i - el_start < 16)
-        i++;
-    if (i >= avail || p[i] != es)
-        return 0;
-    long long n = parse_len(p + el_start, i - el_start);
-    if (n < 0)
-        return 0;
-    size_t total = i + 1 + (size_t)n;
-    if (total + 1 > r->max_segment)
-        return fail(r, CH_ERR_LIMIT, "segment.too_long", NULL,
-                    "%.3s segment declares %lld bytes of binary data, more than the %zu-byte segment limit",
-                    p, n, r->max_segment);
-    avail = fill(r, total + 1);
-    if (avail == (size_t)-1)
-        return X12_FAIL;
-    p = r->buf + r->start;
-    if (avail < total + 1)
-        return fail(r, CH_ERR_SYNTAX, "segment.eof", "023",
-                    "file ends inside the %lld bytes of binary data of a %.3s segment", n, p);
-    if (p[total] != r->d.segment) {
-        report(r, X12_SEV_ERROR, "binary.length", p[1] == 'I' ? "BIN" : "BDS", NULL,
-               "%.3s%02u says %lld bytes, but no segment terminator follows them; "
-               "the segment is read up to the next terminator instead",
-               p, len_elem, n);
-        return 0;
-    }
-    *len = total;
-    return 1;
-}
 
 /*
  * Find the end of the segment at r->start and its element boundaries in one
@@ -683,7 +363,7 @@ int x12_next(x12_reader *r, x12_segment *seg)
     seg->pos = r->pos; /* see enter() */
 
     if (r->state == S_SEEK_ISA) {
-        int rc = seek_isa(r);
+        int rc = xr_seek_isa(r);
         if (rc != X12_SEGMENT) {
             if (rc == X12_END)
                 r->state = S_DONE;
@@ -711,7 +391,7 @@ int x12_next(x12_reader *r, x12_segment *seg)
         if (avail == (size_t)-1)
             return X12_FAIL;
         if (r->buf[r->start] == 'I' && is_isa_start(r->buf + r->start, avail)) {
-            int rc = read_isa(r);
+            int rc = xr_read_isa(r);
             if (rc != X12_SEGMENT)
                 return rc;
         }
@@ -724,9 +404,14 @@ int x12_next(x12_reader *r, x12_segment *seg)
     int bin = 0;
     if (r->end - r->start >= 4 || fill(r, 4) != (size_t)-1) {
         if (r->end - r->start >= 4 && r->buf[r->start] == 'B') {
-            bin = binary_segment(r, &len);
+            /* its own variable: len's address must not escape to a call in
+             * another file, or len lives in memory for every segment */
+            size_t blen = 0;
+            bin = xr_binary_segment(r, &blen);
             if (bin == X12_FAIL)
                 return X12_FAIL;
+            if (bin)
+                len = blen;
         }
     } else {
         return X12_FAIL;
@@ -739,9 +424,9 @@ int x12_next(x12_reader *r, x12_segment *seg)
             size_t avail = r->end - r->start;
             const char *p = r->buf + r->start;
             if (avail >= r->max_segment)
-                return fail(r, CH_ERR_LIMIT, "segment.too_long", NULL,
-                            "segment '%s' is longer than the %zu-byte limit without a segment terminator",
-                            head3(p, avail, (char[4]){0}), r->max_segment);
+                return xr_fail(r, CH_ERR_LIMIT, "segment.too_long", NULL,
+                               "segment '%s' is longer than the %zu-byte limit without a segment terminator",
+                               head3(p, avail, (char[4]){0}), r->max_segment);
             if (r->eof) {
                 /* A newline terminator may be left off the last line. */
                 if (r->d.segment == '\n' || r->d.segment == '\r') {
@@ -754,17 +439,17 @@ int x12_next(x12_reader *r, x12_segment *seg)
                     break;
                 }
                 char b[8];
-                return fail(r, CH_ERR_SYNTAX, "segment.eof", "023",
-                            "file ends in the middle of segment '%s' (no segment terminator %s after it)",
-                            head3(p, avail, (char[4]){0}), delim_name(r->d.segment, b, sizeof b));
+                return xr_fail(r, CH_ERR_SYNTAX, "segment.eof", "023",
+                               "file ends in the middle of segment '%s' (no segment terminator %s after it)",
+                               head3(p, avail, (char[4]){0}), xr_delim_name(r->d.segment, b, sizeof b));
             }
             size_t got = fill(r, avail + 1);
             if (got == (size_t)-1)
                 return X12_FAIL;
             if (got == avail && !r->eof)
-                return fail(r, CH_ERR_LIMIT, "segment.too_long", NULL,
-                            "segment '%s' is longer than the %zu-byte limit",
-                            head3(r->buf + r->start, got, (char[4]){0}), r->max_segment);
+                return xr_fail(r, CH_ERR_LIMIT, "segment.too_long", NULL,
+                               "segment '%s' is longer than the %zu-byte limit",
+                               head3(r->buf + r->start, got, (char[4]){0}), r->max_segment);
         }
     }
     off = r->start;
@@ -798,9 +483,9 @@ int x12_next(x12_reader *r, x12_segment *seg)
     } else {
         seg->nelem = nelem;
         if (r->too_many)
-            report(r, X12_SEV_ERROR, "segment.elements", NULL, NULL,
-                   "segment has more than %d elements; the rest are read as part of the last one",
-                   X12_MAX_ELEMENTS);
+            xr_report(r, X12_SEV_ERROR, "segment.elements", NULL, NULL,
+                      "segment has more than %d elements; the rest are read as part of the last one",
+                      X12_MAX_ELEMENTS);
     }
     seg->tag.p = raw;
     seg->tag.len = r->elem_end[0];
@@ -893,75 +578,3 @@ unsigned x12_reader_warnings(const x12_reader *r) { return r->nwarn; }
 unsigned x12_reader_errors(const x12_reader *r) { return r->nerr; }
 uint64_t x12_reader_offset(const x12_reader *r) { return r->base + r->start; }
 const char *x12_reader_name(const x12_reader *r) { return r->name; }
-
-/* ---- element access ------------------------------------------------------ */
-
-x12_str x12_part(x12_str s, char sep, unsigned n)
-{
-    x12_str e = {"", 0};
-    if (n == 0 || sep == '\0') {
-        if (n == 1)
-            return s;
-        return e;
-    }
-    const char *p = s.p, *end = s.p + s.len;
-    for (unsigned k = 1; p <= end; k++) {
-        const char *q = memchr(p, sep, (size_t)(end - p));
-        if (!q)
-            q = end;
-        if (k == n) {
-            e.p = p;
-            e.len = (size_t)(q - p);
-            return e;
-        }
-        if (q == end)
-            break;
-        p = q + 1;
-    }
-    return e;
-}
-
-unsigned x12_nparts(x12_str s, char sep)
-{
-    if (s.len == 0)
-        return 0;
-    if (sep == '\0')
-        return 1;
-    unsigned n = 1;
-    for (size_t i = 0; i < s.len; i++)
-        n += s.p[i] == sep;
-    return n;
-}
-
-x12_str x12_rep(const x12_segment *s, unsigned i, unsigned r)
-{
-    return x12_part(x12_elem(s, i), s->delims->repetition, r);
-}
-
-unsigned x12_nrep(const x12_segment *s, unsigned i)
-{
-    return x12_nparts(x12_elem(s, i), s->delims->repetition);
-}
-
-x12_str x12_comp(const x12_segment *s, unsigned i, unsigned c)
-{
-    return x12_part(x12_rep(s, i, 1), s->delims->component, c);
-}
-
-int x12_eq(x12_str s, const char *lit)
-{
-    size_t n = strlen(lit);
-    return s.len == n && memcmp(s.p, lit, n) == 0;
-}
-
-int x12_is(const x12_segment *s, const char *tag) { return x12_eq(s->tag, tag); }
-
-char *x12_copy(x12_str s, char *buf, size_t size)
-{
-    if (size == 0)
-        return buf;
-    size_t n = s.len < size - 1 ? s.len : size - 1;
-    memcpy(buf, s.p, n);
-    buf[n] = '\0';
-    return buf;
-}
