@@ -1,5 +1,5 @@
 /* reconcile_ack.c - 999 and 277CA files against the batches and claims
- * sent (see reconcile.h); the 835 is posted in reconcile.c. */
+ * sent (see reconcile.h); the 835 is posted in reconcile_835.c. */
 #include "reconcile_int.h"
 
 #include <inttypes.h>

@@ -1,6 +1,6 @@
 /*
  * reconcile_report.h - the posting reports per practice, written while the
- * postings are made (engine/reconcile.c calls this).
+ * postings are made (engine/reconcile_835.c and reconcile.c call this).
  *
  * SPOOL/reports/<practice>/posting-<stamp>.csv and .json (or under
  * reports_dir/<practice>/): each claim payment posted in a run, with the
