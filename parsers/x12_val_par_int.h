@@ -66,7 +66,6 @@ typedef struct worker {
     int started;
     job *cur;             /* the job being worked on */
     job *head, *tail;     /* queued */
-    unsigned queued;
     atomic_uint backlog;  /* segments given to it and not yet validated */
     pthread_cond_t wake;
 } worker;
